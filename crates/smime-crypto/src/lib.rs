@@ -1,1 +1,51 @@
-//! smime-crypto
+//! The crypto provider and private-key traits of the `smime` S/MIME stack.
+//!
+//! This crate knows keys and algorithm identifiers, no message formats. It offers:
+//!
+//! * [`CryptoProvider`]: a plain value listing the algorithms a caller allows (the model of
+//!   rustls' `CryptoProvider`). The RustCrypto provider [`rustcrypto::DEFAULT_PROVIDER`] is the
+//!   default; override single fields with `..DEFAULT_PROVIDER`. Library code never reads a
+//!   process-global default.
+//! * The private-key traits [`Signer`], [`KeyTransportDecrypter`] and [`KeyAgreer`], so that a key
+//!   held in a token (PKCS#11) can be plugged in and CMS code never sees key bytes.
+//!   [`rustcrypto::SoftwareKey`] implements all three for keys loaded from PEM or DER (PKCS#8,
+//!   PKCS#1 RSA, SEC1 EC).
+//! * Algorithm descriptions ([`HashAlg`], [`SignatureScheme`], [`ContentEncryptionAlgorithm`],
+//!   [`KeyTransportScheme`], [`EcCurve`]) with their ASN.1 `AlgorithmIdentifier` forms.
+//!
+//! # Decryption without oracles
+//!
+//! [`KeyTransportDecrypter::decrypt_content_key`] never fails because of a bad RSA padding or a
+//! content key of the wrong length: it returns a random key of the expected length instead, in
+//! constant time (implicit rejection, RFC 3218 §2.3.2), so that the failure only shows later as a
+//! content decryption error, indistinguishable from a wrong key.
+//!
+//! # Non-goals
+//!
+//! Message formats (CMS, MIME), certificate validation.
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+#![warn(missing_docs)]
+
+mod alg;
+mod error;
+pub mod kdf;
+mod keys;
+pub mod oid;
+mod provider;
+pub mod rustcrypto;
+
+pub use alg::{
+    ContentEncryptionAlgorithm, EcCurve, HashAlg, KeyTransportScheme, PublicKeyAlgorithm,
+    SignatureScheme,
+};
+pub use error::{Error, OtherError};
+pub use keys::{KeyAgreer, KeyTransportDecrypter, Signer};
+pub use provider::{
+    ContentCipher, CryptoProvider, Digest, DigestContext, EphemeralAgreement, KeyAgreement,
+    KeyTransport, KeyWrap, SealedContent, SecureRandom, SignatureVerifier,
+};
+pub use zeroize::Zeroizing;
+
+/// Re-exported so that callers name the same `spki` types as this crate.
+pub use spki;
