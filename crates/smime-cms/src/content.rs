@@ -1,0 +1,87 @@
+//! `ContentInfo` (RFC 5652 §3): reading the outer wrapper of untrusted input, and writing it.
+
+use der::asn1::AnyRef;
+use der::{Decode, Encode, Sequence};
+use spki::ObjectIdentifier;
+
+use crate::{Error, Limits, ber};
+
+/// The outer `ContentInfo` of a CMS structure, with its content normalised to DER.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentInfoDer {
+    /// The content type (`id-signedData`, `id-envelopedData`, …).
+    pub content_type: ObjectIdentifier,
+    /// The DER encoding of the content (the value inside `[0] EXPLICIT`).
+    pub content: Vec<u8>,
+}
+
+#[derive(Sequence)]
+struct RawContentInfo<'a> {
+    content_type: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    content: AnyRef<'a>,
+}
+
+/// Reads a `ContentInfo` from BER or DER bytes, normalising BER to DER first.
+///
+/// # Errors
+///
+/// [`Error::Malformed`] when the input is not a `ContentInfo`, [`Error::LimitExceeded`] when it
+/// is too large or too deeply nested.
+pub fn read_content_info(input: &[u8], limits: &Limits) -> Result<ContentInfoDer, Error> {
+    let der = ber::ber_to_der(input, limits)?;
+    let raw = RawContentInfo::from_der(&der).map_err(|e| Error::malformed("ContentInfo", e))?;
+    let content = raw
+        .content
+        .to_der()
+        .map_err(|e| Error::malformed("ContentInfo", e))?;
+    Ok(ContentInfoDer {
+        content_type: raw.content_type,
+        content,
+    })
+}
+
+/// Wraps DER content into a `ContentInfo`.
+///
+/// # Errors
+///
+/// [`Error::Malformed`] when `content` is not one DER element.
+pub fn write_content_info(
+    content_type: ObjectIdentifier,
+    content: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let any = AnyRef::from_der(content).map_err(|e| Error::malformed("content", e))?;
+    RawContentInfo {
+        content_type,
+        content: any,
+    }
+    .to_der()
+    .map_err(|e| Error::malformed("ContentInfo", e))
+}
+
+/// Turns CMS input given as PEM (`-----BEGIN PKCS7-----` or `-----BEGIN CMS-----`) into its
+/// bytes; any other input is returned as it is (taken to be DER or BER).
+///
+/// # Errors
+///
+/// [`Error::Malformed`] when a PEM block is broken.
+pub fn from_pem_or_der(input: &[u8]) -> Result<Vec<u8>, Error> {
+    let trimmed = input.trim_ascii_start();
+    if !trimmed.starts_with(b"-----BEGIN ") {
+        return Ok(input.to_vec());
+    }
+    let (label, der) = der::pem::decode_vec(trimmed).map_err(|e| Error::malformed("PEM", e))?;
+    match label {
+        "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA" => Ok(der),
+        other => Err(Error::Malformed(format!("PEM: unexpected label {other}"))),
+    }
+}
+
+/// Whether `input` looks like raw CMS (DER/BER starting with a SEQUENCE, or PEM) rather than
+/// a MIME entity.
+pub fn looks_like_cms(input: &[u8]) -> bool {
+    let trimmed = input.trim_ascii_start();
+    trimmed.starts_with(b"-----BEGIN PKCS7-----")
+        || trimmed.starts_with(b"-----BEGIN CMS-----")
+        || input.first() == Some(&0x30)
+}
