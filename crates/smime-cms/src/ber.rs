@@ -247,6 +247,54 @@ pub fn join_implicit_octets(der: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// One element of DER input, as received.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawElement<'a> {
+    /// The first identifier octet.
+    pub tag: u8,
+    /// The whole element: identifier, length and value.
+    pub whole: &'a [u8],
+    /// The value octets.
+    pub value: &'a [u8],
+}
+
+/// Splits DER `input` into its consecutive elements (definite lengths only).
+pub(crate) fn der_elements(mut input: &[u8]) -> Result<Vec<RawElement<'_>>, Error> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let start = input;
+        let (header, rest) = read_header(input)?;
+        let len = header
+            .len
+            .ok_or_else(|| malformed("indefinite length in DER"))?;
+        let (value, rest) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| malformed("truncated value"))?;
+        let whole_len = start.len().saturating_sub(rest.len());
+        let whole = start
+            .get(..whole_len)
+            .ok_or_else(|| malformed("truncated value"))?;
+        let tag = *header.tag.first().ok_or_else(|| malformed("empty tag"))?;
+        out.push(RawElement { tag, whole, value });
+        input = rest;
+    }
+    Ok(out)
+}
+
+/// The single element that `input` consists of.
+pub(crate) fn der_single(input: &[u8]) -> Result<RawElement<'_>, Error> {
+    let mut all = der_elements(input)?;
+    match (all.pop(), all.is_empty()) {
+        (Some(one), true) => Ok(one),
+        _ => Err(malformed("expected exactly one element")),
+    }
+}
+
+/// Appends a DER length.
+pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
+    write_len(out, len);
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

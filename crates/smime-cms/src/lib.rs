@@ -35,3 +35,8 @@ pub use content::{
 };
 pub use error::Error;
 pub use limits::Limits;
+pub use signed::{
+    NoSigners, SignedDataBuilder, SignedDataReport, SignerError, SignerId, SignerReport,
+    VerifiedSigner, VerifyOptions, WithSigners, certs_only, default_smime_capabilities,
+    read_certs_only, verify_signed_data,
+};
