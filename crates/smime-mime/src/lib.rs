@@ -1,1 +1,98 @@
-//! smime-mime
+//! MIME handling for S/MIME (RFC 8551): canonical form, `multipart/signed`,
+//! `application/pkcs7-mime`, and the outer RFC 5322 header fields of a mail.
+//!
+//! This crate knows nothing of CMS: it carries DER bytes in and out. Signing and
+//! encryption happen elsewhere (`smime-cms`); the `smime` facade ties them together.
+//!
+//! | function | does |
+//! |---|---|
+//! | [`split_mail`] / [`join_mail`] | separate outer headers (`From`, `Subject`, …) from the MIME entity and back |
+//! | [`canonicalize`] | CRLF everywhere, 8-bit parts re-encoded, before signing (RFC 8551 §3.1.1) |
+//! | [`write_multipart_signed`] / [`write_pkcs7_mime`] | build the S/MIME entities |
+//! | [`parse_layer`] | recognise the outermost S/MIME layer of a received mail |
+//! | [`prepend_outer_headers`] | give the verified or decrypted entity back its outer headers |
+//!
+//! Not done here: header encoding (RFC 2047), charset conversion, the CMS itself,
+//! deciding whether a layer is trustworthy. Inputs are bounded by [`Limits`].
+//!
+//! # Example
+//!
+//! ```
+//! use smime_mime::{Layer, Limits, canonicalize, join_mail, parse_layer, split_mail,
+//!                  write_multipart_signed};
+//!
+//! let mail = b"From: alice@example.com\nSubject: hi\n\nHello, Bob\n";
+//! let split = split_mail(mail)?;
+//! let canonical = canonicalize(&split.entity)?;
+//! let signature = [0x30, 0x00]; // DER of a SignedData, made by the CMS layer
+//! let signed = join_mail(&split.outer_headers,
+//!                        &write_multipart_signed(&canonical, &signature, "sha-256"));
+//!
+//! match parse_layer(&signed, &Limits::default())? {
+//!     Layer::MultipartSigned { signed_content, signature_der, .. } => {
+//!         assert_eq!(signed_content, canonical);
+//!         assert_eq!(signature_der, signature);
+//!     }
+//!     _ => unreachable!(),
+//! }
+//! # Ok::<(), smime_mime::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![forbid(unused_must_use)]
+
+mod canon;
+mod encoding;
+mod error;
+mod header;
+mod multipart;
+mod parse;
+mod split;
+mod write;
+
+pub use canon::{canonicalize, canonicalize_with_limits};
+pub use error::Error;
+pub use parse::{Layer, parse_layer};
+pub use split::{SplitMail, join_mail, prepend_outer_headers, split_mail, split_mail_with_limits};
+pub use write::{SmimeType, micalg_for_digest_oid, write_multipart_signed, write_pkcs7_mime};
+
+/// Bounds on untrusted input.
+///
+/// The depth default follows Sequoia's recursion limit of 16; 256 MiB and 1000 parts
+/// are well above real mail (mail servers commonly refuse messages over 25–50 MB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Maximum nesting of multipart (and `message/rfc822`) entities below the top level.
+    /// Default 16.
+    pub max_depth: usize,
+    /// Maximum input size in bytes. Default 256 MiB.
+    pub max_size: usize,
+    /// Maximum number of body parts in the whole message. Default 1000.
+    pub max_parts: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_size: 256 * 1024 * 1024,
+            max_parts: 1000,
+        }
+    }
+}
+
+impl Limits {
+    /// Rejects empty and oversized input.
+    fn check_input(&self, input: &[u8]) -> Result<(), Error> {
+        if input.is_empty() {
+            return Err(Error::Empty);
+        }
+        if input.len() > self.max_size {
+            return Err(Error::TooLarge {
+                size: input.len(),
+                max: self.max_size,
+            });
+        }
+        Ok(())
+    }
+}
