@@ -47,7 +47,10 @@ impl HashAlg {
 
     /// The `AlgorithmIdentifier` as written in CMS (parameters absent, RFC 5754 §2).
     pub fn algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: self.oid(), parameters: None }
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: None,
+        }
     }
 
     /// Length of the digest in bytes.
@@ -180,7 +183,11 @@ pub enum SignatureScheme {
 impl SignatureScheme {
     /// RSA-PSS as RFC 4056 and gpgsm want it: MGF1 with the same hash, salt length = hash length.
     pub fn rsa_pss(hash: HashAlg) -> Self {
-        Self::RsaPss { hash, mgf_hash: hash, salt_len: hash.output_len() }
+        Self::RsaPss {
+            hash,
+            mgf_hash: hash,
+            salt_len: hash.output_len(),
+        }
     }
 
     /// The message hash of the scheme.
@@ -336,7 +343,10 @@ pub enum KeyTransportScheme {
 
 impl KeyTransportScheme {
     /// OAEP with SHA-256 and MGF1-SHA-256, as we write it.
-    pub const OAEP_SHA256: Self = Self::RsaOaep { hash: HashAlg::Sha256, mgf_hash: HashAlg::Sha256 };
+    pub const OAEP_SHA256: Self = Self::RsaOaep {
+        hash: HashAlg::Sha256,
+        mgf_hash: HashAlg::Sha256,
+    };
 
     /// Reads the scheme from a `KeyTransRecipientInfo.keyEncryptionAlgorithm`: `rsaEncryption`,
     /// or `id-RSAES-OAEP` with parameters (absent = SHA-1 defaults of RFC 4055; SHA-1 and SHA-256

@@ -185,8 +185,13 @@ pub trait ContentCipher: Send + Sync + Debug {
     ///
     /// [`Error::WrongLength`] for a key or IV of the wrong length; [`Error::NotInProvider`] for a
     /// read-only cipher (3DES).
-    fn encrypt(&self, key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8])
-    -> Result<SealedContent, Error>;
+    fn encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<SealedContent, Error>;
     /// Decrypts. For GCM, `tag` is required (12 to 16 bytes) and nothing is returned unless
     /// it verifies. For CBC, a padding error is [`Error::DecryptionFailed`], like every other
     /// failure after the key was used.

@@ -1,164 +1,99 @@
 //! The RustCrypto provider (the default) and software keys.
 //!
-//! SKELETON: bodies marked `todo!()` are being implemented.
+//! Every primitive comes from a RustCrypto crate: `sha1`/`sha2`, `rsa`, `p256`/`p384`
+//! (`ecdsa`, ECDH), `aes` with `cbc` and `aes-gcm`, `des`, `aes-kw`; randomness from the
+//! operating system (`rand::rngs::SysRng`, i.e. `getrandom`).
+//!
+//! # Limits
+//!
+//! * RSA-PSS uses the same hash for MGF1 as for the message (the `rsa` crate offers nothing
+//!   else): a scheme with `mgf_hash != hash` is refused with [`Error::InvalidParameters`].
+//! * RSAES-OAEP: SHA-1, SHA-256, SHA-384 and SHA-512, with MGF1 over the same hash and an empty
+//!   label.
+//! * RSA moduli from 1024 to 8192 bits (the `rsa` crate's default limits).
+//! * AES-GCM nonces must be 12 bytes (RFC 5084's recommendation, and what OpenSSL writes).
 
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
-use zeroize::Zeroizing;
+use crate::{CryptoProvider, HashAlg};
 
-use crate::{
-    CryptoProvider, EcCurve, Error, KeyAgreer, KeyTransportDecrypter, KeyTransportScheme,
-    PublicKeyAlgorithm, SignatureScheme, Signer,
+mod algid;
+mod cipher;
+mod digest;
+mod ecdh;
+mod key;
+mod keywrap;
+mod random;
+mod rsa_kt;
+mod signature;
+
+pub(crate) use algid::{
+    key_transport_from_ai, key_transport_to_ai, public_key_algorithm, scheme_from_cms,
+    scheme_from_x509, scheme_to_cms,
+};
+pub use key::SoftwareKey;
+
+use self::{
+    cipher::{AesCbc, AesGcm, DesEde3Cbc},
+    digest::ShaDigest,
+    ecdh::EcdhEphemeral,
+    keywrap::AesKeyWrap,
+    random::OsRandom,
+    rsa_kt::RsaKeyTransport,
+    signature::{EcdsaVerifier, RsaPkcs1v15Verifier, RsaPssVerifier},
 };
 
 /// The default provider: pure-Rust RustCrypto implementations of every algorithm this crate
 /// describes.
 pub const DEFAULT_PROVIDER: CryptoProvider = CryptoProvider {
-    digests: &[],
-    signature_verifiers: &[],
-    content_ciphers: &[],
-    key_transport: &[],
-    key_agreement: &[],
+    digests: &[
+        &ShaDigest(HashAlg::Sha1),
+        &ShaDigest(HashAlg::Sha256),
+        &ShaDigest(HashAlg::Sha384),
+        &ShaDigest(HashAlg::Sha512),
+    ],
+    signature_verifiers: &[&RsaPkcs1v15Verifier, &RsaPssVerifier, &EcdsaVerifier],
+    content_ciphers: &[
+        &AesCbc(crate::ContentEncryptionAlgorithm::Aes128Cbc),
+        &AesCbc(crate::ContentEncryptionAlgorithm::Aes192Cbc),
+        &AesCbc(crate::ContentEncryptionAlgorithm::Aes256Cbc),
+        &AesGcm(crate::ContentEncryptionAlgorithm::Aes128Gcm),
+        &AesGcm(crate::ContentEncryptionAlgorithm::Aes256Gcm),
+        &DesEde3Cbc,
+    ],
+    key_transport: &[&RsaKeyTransport],
+    key_agreement: &[
+        &EcdhEphemeral(crate::EcCurve::P256),
+        &EcdhEphemeral(crate::EcCurve::P384),
+    ],
     key_wrap: &AesKeyWrap,
     secure_random: &OsRandom,
 };
 
-/// AES key wrap (RFC 3394).
-#[derive(Debug)]
-struct AesKeyWrap;
-impl crate::KeyWrap for AesKeyWrap {
-    fn wrap(&self, _kek: &[u8], _key: &[u8]) -> Result<Vec<u8>, Error> {
-        todo!()
-    }
-    fn unwrap(&self, _kek: &[u8], _wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        todo!()
-    }
+/// Runs `$body` with `$d` bound to the RustCrypto digest type of a [`HashAlg`].
+macro_rules! with_hash {
+    ($alg:expr, $d:ident => $body:expr) => {
+        match $alg {
+            $crate::HashAlg::Sha1 => {
+                type $d = ::sha1::Sha1;
+                $body
+            }
+            $crate::HashAlg::Sha256 => {
+                type $d = ::sha2::Sha256;
+                $body
+            }
+            $crate::HashAlg::Sha384 => {
+                type $d = ::sha2::Sha384;
+                $body
+            }
+            $crate::HashAlg::Sha512 => {
+                type $d = ::sha2::Sha512;
+                $body
+            }
+        }
+    };
 }
+pub(crate) use with_hash;
 
-/// The operating system's random source.
-#[derive(Debug)]
-struct OsRandom;
-impl crate::SecureRandom for OsRandom {
-    fn fill(&self, _buf: &mut [u8]) -> Result<(), Error> {
-        todo!()
-    }
-}
-
-/// A private key held in memory: RSA, or EC on P-256 / P-384.
-#[derive(Debug)]
-pub struct SoftwareKey {
-    public_key: SubjectPublicKeyInfoOwned,
-}
-
-impl SoftwareKey {
-    /// Loads a private key from PEM (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`) or DER
-    /// (PKCS#8, PKCS#1 RSA, SEC1 EC), detecting the format.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidPrivateKey`] when the input is none of these, is encrypted, or holds an
-    /// unsupported key type.
-    pub fn from_pem_or_der(_input: &[u8]) -> Result<Self, Error> {
-        todo!()
-    }
-
-    /// Generates a new RSA key of `bits` bits (2048, 3072 or 4096).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidParameters`] for other sizes.
-    pub fn generate_rsa(_bits: usize) -> Result<Self, Error> {
-        todo!()
-    }
-
-    /// Generates a new EC key on `curve`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Random`] when the generator fails.
-    pub fn generate_ec(_curve: EcCurve) -> Result<Self, Error> {
-        todo!()
-    }
-
-    /// The key as unencrypted PKCS#8 DER.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidPrivateKey`] when encoding fails.
-    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        todo!()
-    }
-}
-
-impl Signer for SoftwareKey {
-    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.public_key
-    }
-    fn key_algorithm(&self) -> PublicKeyAlgorithm {
-        todo!()
-    }
-    fn default_scheme(&self) -> SignatureScheme {
-        todo!()
-    }
-    fn sign(&self, _scheme: &SignatureScheme, _message: &[u8]) -> Result<Vec<u8>, Error> {
-        todo!()
-    }
-}
-
-impl KeyTransportDecrypter for SoftwareKey {
-    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.public_key
-    }
-    fn decrypt_content_key(
-        &self,
-        _scheme: &KeyTransportScheme,
-        _encrypted_key: &[u8],
-        _expected_len: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        todo!()
-    }
-}
-
-impl KeyAgreer for SoftwareKey {
-    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.public_key
-    }
-    fn curve(&self) -> EcCurve {
-        todo!()
-    }
-    fn agree(&self, _originator_public_point: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        todo!()
-    }
-}
-
-pub(crate) fn public_key_algorithm(
-    _spki: &SubjectPublicKeyInfoOwned,
-) -> Result<PublicKeyAlgorithm, Error> {
-    todo!()
-}
-
-pub(crate) fn scheme_from_cms(
-    _digest_algorithm: &AlgorithmIdentifierOwned,
-    _signature_algorithm: &AlgorithmIdentifierOwned,
-) -> Result<SignatureScheme, Error> {
-    todo!()
-}
-
-pub(crate) fn scheme_from_x509(
-    _signature_algorithm: &AlgorithmIdentifierOwned,
-) -> Result<SignatureScheme, Error> {
-    todo!()
-}
-
-pub(crate) fn scheme_to_cms(_scheme: &SignatureScheme) -> AlgorithmIdentifierOwned {
-    todo!()
-}
-
-pub(crate) fn key_transport_from_ai(
-    _alg: &AlgorithmIdentifierOwned,
-) -> Result<KeyTransportScheme, Error> {
-    todo!()
-}
-
-pub(crate) fn key_transport_to_ai(_scheme: &KeyTransportScheme) -> AlgorithmIdentifierOwned {
-    todo!()
+/// Hashes `data` with `alg`.
+pub(crate) fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+    with_hash!(alg, D => <D as ::digest::Digest>::digest(data).to_vec())
 }
