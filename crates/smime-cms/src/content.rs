@@ -70,11 +70,36 @@ pub fn from_pem_or_der(input: &[u8]) -> Result<Vec<u8>, Error> {
     if !trimmed.starts_with(b"-----BEGIN ") {
         return Ok(input.to_vec());
     }
-    let (label, der) = der::pem::decode_vec(trimmed).map_err(|e| Error::malformed("PEM", e))?;
-    match label {
-        "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA" => Ok(der),
-        other => Err(Error::Malformed(format!("PEM: unexpected label {other}"))),
+    // Lenient PEM: any line length, CRLF or LF, surrounding whitespace.
+    let text =
+        std::str::from_utf8(trimmed).map_err(|_| Error::Malformed("PEM: not UTF-8".into()))?;
+    let mut lines = text.lines();
+    let begin = lines.next().unwrap_or_default().trim();
+    let label = begin
+        .strip_prefix("-----BEGIN ")
+        .and_then(|l| l.strip_suffix("-----"))
+        .ok_or_else(|| Error::Malformed("PEM: bad BEGIN line".into()))?;
+    if !matches!(label, "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") {
+        return Err(Error::Malformed(format!("PEM: unexpected label {label}")));
     }
+    let end = format!("-----END {label}-----");
+    let mut body = String::new();
+    let mut ended = false;
+    for line in lines {
+        let line = line.trim();
+        if line == end {
+            ended = true;
+            break;
+        }
+        body.push_str(line);
+    }
+    if !ended {
+        return Err(Error::Malformed("PEM: missing END line".into()));
+    }
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(body.as_bytes())
+        .map_err(|e| Error::malformed("PEM base64", e))
 }
 
 /// Whether `input` looks like raw CMS (DER/BER starting with a SEQUENCE, or PEM) rather than

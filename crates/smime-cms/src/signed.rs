@@ -568,27 +568,39 @@ fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, 
             limit: limits.max_signers,
         });
     }
-    let sd = SignedData::from_der(&ci.content).map_err(|e| Error::malformed("SignedData", e))?;
-    let certificates: Vec<Certificate> = sd
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    CertificateChoices::Certificate(cert) => Some(cert.clone()),
-                    CertificateChoices::Other(_) => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if certificates.len() > limits.max_certificates {
-        return Err(Error::LimitExceeded {
-            what: "certificates",
-            limit: limits.max_certificates,
-        });
+    // Decode field by field, so that one certificate or CRL this crate cannot parse (a DSA
+    // certificate with odd parameters, an attribute certificate) does not make the whole
+    // message unreadable: a signer whose certificate is missing is reported as such.
+    let mut rest = fields.iter();
+    let version = rest.next().filter(|f| f.tag == 0x02);
+    let digest_algs = rest.next().filter(|f| f.tag == 0x31);
+    let encap = rest.next().filter(|f| f.tag == 0x30);
+    let (Some(_), Some(_), Some(encap)) = (version, digest_algs, encap) else {
+        return Err(Error::Malformed(
+            "SignedData: bad version, digestAlgorithms or encapContentInfo".into(),
+        ));
+    };
+    let encap = EncapsulatedContentInfo::from_der(encap.whole)
+        .map_err(|e| Error::malformed("EncapsulatedContentInfo", e))?;
+    let mut certificates = Vec::new();
+    for field in rest {
+        if field.tag != 0xa0 {
+            continue; // [1] crls and the signerInfos themselves
+        }
+        let elements = ber::der_elements(field.value)?;
+        if elements.len() > limits.max_certificates {
+            return Err(Error::LimitExceeded {
+                what: "certificates",
+                limit: limits.max_certificates,
+            });
+        }
+        for element in elements.iter().filter(|e| e.tag == 0x30) {
+            if let Ok(cert) = Certificate::from_der(element.whole) {
+                certificates.push(cert);
+            }
+        }
     }
-    let econtent = match &sd.encap_content_info.econtent {
+    let econtent = match &encap.econtent {
         None => None,
         Some(any) if any.tag() == Tag::OctetString => Some(any.value().to_vec()),
         Some(_) => return Err(Error::Malformed("eContent is not an OCTET STRING".into())),
@@ -619,7 +631,7 @@ fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, 
         signer_infos.push((info, attrs_raw));
     }
     Ok(ParsedSignedData {
-        content_type: sd.encap_content_info.econtent_type,
+        content_type: encap.econtent_type,
         econtent,
         certificates,
         signer_infos,
@@ -761,6 +773,18 @@ fn check_signer(
     let weak = digest_hash.is_weak() || scheme.hash().is_weak();
     if weak && !options.allow_sha1 {
         return Err(SignerError::WeakAlgorithm("SHA-1"));
+    }
+    // RFC 5652 §11.1-§11.3: contentType, messageDigest and signingTime must be signed.
+    if let Some(unsigned) = &info.unsigned_attrs {
+        for (attr_oid, name) in [
+            (oid::CONTENT_TYPE, "contentType (as unsigned attribute)"),
+            (oid::MESSAGE_DIGEST, "messageDigest (as unsigned attribute)"),
+            (oid::SIGNING_TIME, "signingTime (as unsigned attribute)"),
+        ] {
+            if unsigned.iter().any(|a| a.oid == attr_oid) {
+                return Err(SignerError::BadAttribute(name));
+            }
+        }
     }
     let provider = options.provider;
     let public_key = cert.tbs_certificate().subject_public_key_info();
