@@ -1,1 +1,314 @@
-fn main() {}
+//! The `smime` command: sign, verify, encrypt and decrypt S/MIME mail.
+//!
+//! ```text
+//! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--allow-sha1] [--in FILE] [--out FILE]
+//! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
+//! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+//! ```
+//!
+//! Exit codes: 0 success; 1 the message cannot be verified, decrypted or parsed; 2 usage
+//! errors and unreadable or malformed certificate or key files. On failure nothing is written.
+#![forbid(unsafe_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use smime::smime_crypto::Signer;
+use smime::{
+    Certificate, ContentEncryptionAlgorithm, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
+    SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
+};
+
+const USAGE: &str = "usage:
+  smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--allow-sha1] [--in FILE] [--out FILE]
+  smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
+  smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]";
+
+/// A failure with its exit code and one line for stderr.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn bad_file(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn failed(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
+}
+
+#[derive(Default)]
+struct Args {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    chain: Vec<PathBuf>,
+    trust: Vec<PathBuf>,
+    to: Vec<PathBuf>,
+    opaque: bool,
+    pss: bool,
+    digest: Option<String>,
+    cipher: Option<String>,
+    oaep: bool,
+    allow_sha1: bool,
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
+    let mut args = Args::default();
+    let mut it = raw.iter();
+    while let Some(flag) = it.next() {
+        let allowed: &[&str] = match command {
+            "sign" => &[
+                "--cert", "--key", "--chain", "--opaque", "--pss", "--digest", "--in", "--out",
+            ],
+            "verify" => &["--trust", "--allow-sha1", "--in", "--out"],
+            "encrypt" => &["--to", "--cipher", "--oaep", "--in", "--out"],
+            "decrypt" => &["--cert", "--key", "--in", "--out"],
+            _ => &[],
+        };
+        if !allowed.contains(&flag.as_str()) {
+            return Err(usage(format!(
+                "smime {command}: unknown option {flag}\n{USAGE}"
+            )));
+        }
+        let mut value = || {
+            it.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| usage(format!("smime {command}: {flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--cert" => args.cert = Some(value()?),
+            "--key" => args.key = Some(value()?),
+            "--chain" => args.chain.push(value()?),
+            "--trust" => args.trust.push(value()?),
+            "--to" => args.to.push(value()?),
+            "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
+            "--cipher" => args.cipher = Some(value()?.to_string_lossy().into_owned()),
+            "--in" => args.input = Some(value()?),
+            "--out" => args.output = Some(value()?),
+            "--opaque" => args.opaque = true,
+            "--pss" => args.pss = true,
+            "--oaep" => args.oaep = true,
+            "--allow-sha1" => args.allow_sha1 = true,
+            _ => return Err(usage(format!("smime {command}: unknown option {flag}"))),
+        }
+    }
+    Ok(args)
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| bad_file(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+fn load_certs(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let bytes = read_file(path, "certificate file")?;
+    smime::load_certificates(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))
+}
+
+fn load_key(path: &Path) -> Result<SoftwareKey, Failure> {
+    let bytes = read_file(path, "key file")?;
+    smime::load_private_key(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))
+}
+
+fn required<'a>(
+    value: &'a Option<PathBuf>,
+    flag: &str,
+    command: &str,
+) -> Result<&'a Path, Failure> {
+    value
+        .as_deref()
+        .ok_or_else(|| usage(format!("smime {command}: {flag} is required\n{USAGE}")))
+}
+
+fn read_input(args: &Args) -> Result<Vec<u8>, Failure> {
+    match &args.input {
+        Some(path) => {
+            std::fs::read(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))
+        }
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| failed(format!("cannot read stdin: {e}")))?;
+            Ok(buf)
+        }
+    }
+}
+
+/// Writes the output: to a temporary file renamed into place, or to stdout.
+fn write_output(args: &Args, data: &[u8]) -> Result<(), Failure> {
+    match &args.output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+            tmp.write_all(data)
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+            tmp.persist(path)
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+            Ok(())
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(data)
+                .and_then(|()| out.flush())
+                .map_err(|e| failed(format!("cannot write stdout: {e}")))
+        }
+    }
+}
+
+fn sign(args: &Args) -> Result<(), Failure> {
+    let certs = load_certs(required(&args.cert, "--cert", "sign")?)?;
+    let key = load_key(required(&args.key, "--key", "sign")?)?;
+    let (cert, cert_chain) = certs
+        .split_first()
+        .ok_or_else(|| bad_file("no certificate"))?;
+    let mut chain = cert_chain.to_vec();
+    for path in &args.chain {
+        chain.extend(load_certs(path)?);
+    }
+    let hash = match args.digest.as_deref() {
+        None => None,
+        Some("sha256") => Some(HashAlg::Sha256),
+        Some("sha384") => Some(HashAlg::Sha384),
+        Some("sha512") => Some(HashAlg::Sha512),
+        Some(other) => {
+            return Err(usage(format!(
+                "smime sign: unknown digest {other} (sha256, sha384, sha512)"
+            )));
+        }
+    };
+    let default = key.default_scheme();
+    let scheme = match (args.pss, default) {
+        (true, SignatureScheme::RsaPkcs1v15(h)) => SignatureScheme::rsa_pss(hash.unwrap_or(h)),
+        (true, _) => return Err(usage("smime sign: --pss needs an RSA key")),
+        (false, SignatureScheme::RsaPkcs1v15(h)) => SignatureScheme::RsaPkcs1v15(hash.unwrap_or(h)),
+        (false, SignatureScheme::Ecdsa(h)) => SignatureScheme::Ecdsa(hash.unwrap_or(h)),
+        (false, other) => other,
+    };
+    let input = read_input(args)?;
+    let mut options = SignOptions::new(SystemTime::now()).with_scheme(scheme);
+    if args.opaque {
+        options = options.opaque();
+    }
+    let out =
+        smime::sign_mail(&input, cert, &key, &chain, &options, &DEFAULT_PROVIDER).map_err(|e| {
+            match e {
+                smime::Error::BadInputFile { .. } => bad_file(e.to_string()),
+                other => failed(other.to_string()),
+            }
+        })?;
+    write_output(args, &out)
+}
+
+fn verify(args: &Args) -> Result<(), Failure> {
+    if args.trust.is_empty() {
+        return Err(usage(format!("smime verify: --trust is required\n{USAGE}")));
+    }
+    let mut trust = Vec::new();
+    for path in &args.trust {
+        trust.extend(load_certs(path)?);
+    }
+    let input = read_input(args)?;
+    let mut options = VerifyOptions::new(&trust, SystemTime::now());
+    if args.allow_sha1 {
+        options = options.allow_sha1();
+    }
+    let report = smime::verify_mail(&input, &options, &DEFAULT_PROVIDER)
+        .map_err(|e| failed(e.to_string()))?;
+    for signer in report.signers() {
+        eprintln!("{}", signer.line());
+    }
+    if report.signers().is_empty() {
+        return Err(failed("no signers: nothing was verified"));
+    }
+    if !report.all_good() {
+        return Err(failed("verification failed"));
+    }
+    write_output(args, report.output())
+}
+
+fn encrypt(args: &Args) -> Result<(), Failure> {
+    if args.to.is_empty() {
+        return Err(usage(format!("smime encrypt: --to is required\n{USAGE}")));
+    }
+    let mut recipients = Vec::new();
+    for path in &args.to {
+        let certs = load_certs(path)?;
+        recipients.extend(certs.into_iter().next());
+    }
+    let cipher = match args.cipher.as_deref() {
+        None | Some("aes-256-cbc") => ContentEncryptionAlgorithm::Aes256Cbc,
+        Some("aes-128-cbc") => ContentEncryptionAlgorithm::Aes128Cbc,
+        Some("aes-128-gcm") => ContentEncryptionAlgorithm::Aes128Gcm,
+        Some("aes-256-gcm") => ContentEncryptionAlgorithm::Aes256Gcm,
+        Some(other) => return Err(usage(format!("smime encrypt: unknown cipher {other}"))),
+    };
+    let mut options = EncryptOptions::new(SystemTime::now()).with_cipher(cipher);
+    if args.oaep {
+        options = options.with_oaep();
+    }
+    let input = read_input(args)?;
+    let out = smime::encrypt_mail(&input, &recipients, &options, &DEFAULT_PROVIDER)
+        .map_err(|e| failed(e.to_string()))?;
+    write_output(args, &out)
+}
+
+fn decrypt(args: &Args) -> Result<(), Failure> {
+    let certs = load_certs(required(&args.cert, "--cert", "decrypt")?)?;
+    let key = load_key(required(&args.key, "--key", "decrypt")?)?;
+    let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
+    let input = read_input(args)?;
+    let report = smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER)
+        .map_err(|e| failed(e.to_string()))?;
+    write_output(args, report.output())
+}
+
+fn run(raw: &[String]) -> Result<(), Failure> {
+    let (command, rest) = raw.split_first().ok_or_else(|| usage(USAGE))?;
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let args = parse_args(command, rest)?;
+    match command.as_str() {
+        "sign" => sign(&args),
+        "verify" => verify(&args),
+        "encrypt" => encrypt(&args),
+        "decrypt" => decrypt(&args),
+        other => Err(usage(format!("smime: unknown command {other}\n{USAGE}"))),
+    }
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    match run(&raw) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("smime: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

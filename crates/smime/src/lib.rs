@@ -1,1 +1,59 @@
-//! smime
+//! S/MIME 4.0 (RFC 8551) for Rust: sign, verify, encrypt and decrypt whole mails.
+//!
+//! The facade composes the crates of the workspace: [`smime_mime`] splits a mail into its outer
+//! headers and the MIME entity and writes the S/MIME structures, [`smime_cms`] builds and opens
+//! the CMS objects, [`smime_crypto`] supplies the algorithms and keys.
+//!
+//! ```no_run
+//! # fn demo(mail: &[u8], cert: &x509_cert::Certificate, key: &smime::SoftwareKey,
+//! #         bob: &x509_cert::Certificate) -> Result<(), smime::Error> {
+//! use std::time::SystemTime;
+//! let provider = smime::DEFAULT_PROVIDER;
+//! let signed = smime::sign_mail(mail, cert, key, &[], &smime::SignOptions::new(SystemTime::now()), &provider)?;
+//! let sealed = smime::encrypt_mail(&signed, &[bob.clone()], &smime::EncryptOptions::new(SystemTime::now()), &provider)?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every operation takes the time of use from the caller and never reads the clock itself.
+//! Verification returns a [`VerifyReport`] with one entry per signer; nothing is "valid" unless
+//! [`VerifyReport::all_good`] says so.
+//!
+//! The chain check here is minimal (signatures, validity, CA flag up to a trust anchor);
+//! RFC 5280 validation with revocation is the business of `smime-pkix`.
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+#![warn(missing_docs)]
+
+mod certs;
+mod error;
+mod open;
+mod protect;
+
+pub use certs::{
+    ChainError, check_chain, check_recipient, check_validity, email_addresses, load_certificates,
+    subject,
+};
+pub use error::{CertificateProblem, Error};
+pub use open::{
+    DecryptReport, SignerSummary, VerifyOptions, VerifyReport, decrypt_mail, verify_mail,
+};
+pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
+
+pub use smime_cms;
+pub use smime_crypto;
+pub use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
+pub use smime_crypto::{ContentEncryptionAlgorithm, HashAlg, KeyTransportScheme, SignatureScheme};
+pub use smime_mime;
+pub use x509_cert::Certificate;
+
+/// Loads a private key from PEM or DER (PKCS#8, PKCS#1 RSA, SEC1 EC).
+///
+/// # Errors
+///
+/// [`Error::BadInputFile`] when the key cannot be read.
+pub fn load_private_key(input: &[u8]) -> Result<SoftwareKey, Error> {
+    SoftwareKey::from_pem_or_der(input).map_err(|e| Error::BadInputFile {
+        what: "private key",
+        reason: e.to_string(),
+    })
+}

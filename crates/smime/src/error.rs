@@ -1,0 +1,71 @@
+//! The error type of the facade.
+
+/// What went wrong in a whole-mail operation.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The MIME structure could not be read or written.
+    #[error("MIME: {0}")]
+    Mime(#[from] smime_mime::Error),
+    /// The CMS structure could not be built or opened.
+    #[error("CMS: {0}")]
+    Cms(#[from] smime_cms::Error),
+    /// A cryptographic operation failed.
+    #[error("crypto: {0}")]
+    Crypto(#[from] smime_crypto::Error),
+    /// The input holds no S/MIME layer of the kind the operation needs.
+    #[error("not an S/MIME {expected} message")]
+    NotSmime {
+        /// What was expected: "signed" or "encrypted".
+        expected: &'static str,
+    },
+    /// A certificate or key file could not be read.
+    #[error("cannot read {what}: {reason}")]
+    BadInputFile {
+        /// What was being read ("certificate", "private key").
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A recipient's certificate cannot be used for encryption.
+    #[error("recipient certificate {subject}: {problem}")]
+    UnusableRecipient {
+        /// The certificate's subject.
+        subject: String,
+        /// Why it cannot be used.
+        problem: CertificateProblem,
+    },
+}
+
+/// Why a certificate cannot be used for the operation asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// The certificate expired before the time of use.
+    #[error("expired (not after {not_after})")]
+    Expired {
+        /// The end of validity (RFC 3339).
+        not_after: String,
+    },
+    /// The certificate is not valid yet.
+    #[error("not yet valid (not before {not_before})")]
+    NotYetValid {
+        /// The start of validity (RFC 3339).
+        not_before: String,
+    },
+    /// The keyUsage extension lacks the bit the operation needs.
+    #[error("key usage does not allow {needed}")]
+    KeyUsage {
+        /// The missing usage.
+        needed: &'static str,
+    },
+    /// An extendedKeyUsage extension is present without emailProtection.
+    #[error("extended key usage lacks emailProtection")]
+    ExtendedKeyUsage,
+    /// The public key type cannot be used (for example DSA or Ed25519).
+    #[error("unsupported public key: {0}")]
+    UnsupportedKey(String),
+    /// An extension could not be parsed.
+    #[error("malformed extension: {0}")]
+    MalformedExtension(String),
+}

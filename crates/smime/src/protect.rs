@@ -1,0 +1,169 @@
+//! Outgoing mail: signing and encrypting.
+
+use std::time::SystemTime;
+
+use smime_cms::{EnvelopeBuilder, SignedDataBuilder};
+use smime_crypto::{
+    ContentEncryptionAlgorithm, CryptoProvider, KeyTransportScheme, SignatureScheme, Signer,
+};
+use smime_mime::SmimeType;
+use x509_cert::Certificate;
+
+use crate::certs::{Usage, check_recipient, check_usage, check_validity, subject};
+use crate::{CertificateProblem, Error};
+
+/// Options for [`sign_mail`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SignOptions {
+    /// Write `application/pkcs7-mime; smime-type=signed-data` instead of `multipart/signed`.
+    pub opaque: bool,
+    /// The signature scheme; `None` takes the key's default (PKCS#1 v1.5 SHA-256 for RSA,
+    /// ECDSA SHA-256 for P-256, SHA-384 for P-384).
+    pub scheme: Option<SignatureScheme>,
+    /// The signing time written into the signature, and the time the signer's certificate
+    /// must be valid at.
+    pub time: SystemTime,
+}
+
+impl SignOptions {
+    /// Detached (`multipart/signed`) signature with the key's default scheme at `time`.
+    pub fn new(time: SystemTime) -> Self {
+        Self {
+            opaque: false,
+            scheme: None,
+            time,
+        }
+    }
+    /// Writes an opaque signature.
+    pub fn opaque(mut self) -> Self {
+        self.opaque = true;
+        self
+    }
+    /// Sets the signature scheme.
+    pub fn with_scheme(mut self, scheme: SignatureScheme) -> Self {
+        self.scheme = Some(scheme);
+        self
+    }
+}
+
+/// Signs a mail (or a bare MIME entity). The outer headers stay outside the signed part; the
+/// entity is canonicalised (CRLF, 7-bit-safe transfer encodings) before signing. The signer's
+/// certificate and `chain` are carried in the signature.
+///
+/// # Errors
+///
+/// [`Error::Mime`] for input that cannot be parsed, [`Error::UnusableRecipient`]-like checks
+/// do not apply here; [`Error::Cms`] when signing fails (for example a certificate that does
+/// not belong to the key).
+pub fn sign_mail(
+    mail: &[u8],
+    cert: &Certificate,
+    key: &dyn Signer,
+    chain: &[Certificate],
+    options: &SignOptions,
+    provider: &CryptoProvider,
+) -> Result<Vec<u8>, Error> {
+    check_validity(cert, options.time)
+        .and_then(|()| check_usage(cert, Usage::Signing))
+        .map_err(|problem| signer_problem(cert, problem))?;
+    let split = smime_mime::split_mail(mail)?;
+    let entity = smime_mime::canonicalize(&split.entity)?;
+    let scheme = options.scheme.unwrap_or_else(|| key.default_scheme());
+    let mut builder = SignedDataBuilder::new(provider).with_signing_time(options.time);
+    for c in chain {
+        builder = builder.certificate(c.clone());
+    }
+    let builder = builder.signer_with(cert, key, scheme);
+    let signed_entity = if options.opaque {
+        let der = builder.sign(&entity)?;
+        smime_mime::write_pkcs7_mime(&der, SmimeType::SignedData)
+    } else {
+        let der = builder.detached().sign(&entity)?;
+        let micalg = smime_mime::micalg_for_digest_oid(&scheme.hash().oid().to_string())
+            .unwrap_or("sha-256");
+        smime_mime::write_multipart_signed(&entity, &der, micalg)
+    };
+    Ok(smime_mime::join_mail(&split.outer_headers, &signed_entity))
+}
+
+fn signer_problem(cert: &Certificate, problem: CertificateProblem) -> Error {
+    Error::BadInputFile {
+        what: "signer certificate",
+        reason: format!("{}: {problem}", subject(cert)),
+    }
+}
+
+/// Options for [`encrypt_mail`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EncryptOptions {
+    /// The content cipher. AES-GCM writes `AuthEnvelopedData`. Default AES-256-CBC (widest
+    /// client support).
+    pub cipher: ContentEncryptionAlgorithm,
+    /// The key transport for RSA recipients (PKCS#1 v1.5 by default; OAEP selectable).
+    pub key_transport: KeyTransportScheme,
+    /// The time at which recipient certificates must be valid.
+    pub time: SystemTime,
+}
+
+impl EncryptOptions {
+    /// AES-256-CBC, RSA PKCS#1 v1.5, recipient certificates checked at `time`.
+    pub fn new(time: SystemTime) -> Self {
+        Self {
+            cipher: ContentEncryptionAlgorithm::Aes256Cbc,
+            key_transport: KeyTransportScheme::RsaPkcs1v15,
+            time,
+        }
+    }
+    /// Sets the content cipher.
+    pub fn with_cipher(mut self, cipher: ContentEncryptionAlgorithm) -> Self {
+        self.cipher = cipher;
+        self
+    }
+    /// Uses RSAES-OAEP with SHA-256 for RSA recipients.
+    pub fn with_oaep(mut self) -> Self {
+        self.key_transport = KeyTransportScheme::OAEP_SHA256;
+        self
+    }
+}
+
+/// Encrypts a mail (or entity) to every recipient in one message. Each recipient certificate
+/// must be valid at `options.time`, allow key encipherment (RSA) or key agreement (EC), and,
+/// when it has an extendedKeyUsage extension, list emailProtection. There is no implicit copy
+/// to the sender.
+///
+/// # Errors
+///
+/// [`Error::UnusableRecipient`] naming the first unusable certificate; [`Error::Mime`],
+/// [`Error::Cms`] otherwise.
+pub fn encrypt_mail(
+    mail: &[u8],
+    recipients: &[Certificate],
+    options: &EncryptOptions,
+    provider: &CryptoProvider,
+) -> Result<Vec<u8>, Error> {
+    for cert in recipients {
+        check_recipient(cert, options.time)?;
+    }
+    let (first, rest) = recipients
+        .split_first()
+        .ok_or_else(|| Error::Cms(smime_cms::Error::Build("no recipients".into())))?;
+    let split = smime_mime::split_mail(mail)?;
+    let entity = smime_mime::canonicalize(&split.entity)?;
+    let mut builder = EnvelopeBuilder::new(provider, options.cipher)?
+        .recipient_with(first, options.key_transport)?;
+    for cert in rest {
+        builder = builder.recipient_with(cert, options.key_transport)?;
+    }
+    let der = builder.encrypt(&entity)?;
+    let smime_type = if options.cipher.is_aead() {
+        SmimeType::AuthEnvelopedData
+    } else {
+        SmimeType::EnvelopedData
+    };
+    Ok(smime_mime::join_mail(
+        &split.outer_headers,
+        &smime_mime::write_pkcs7_mime(&der, smime_type),
+    ))
+}
