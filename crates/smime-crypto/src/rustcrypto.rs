@@ -7,7 +7,7 @@
 //! # Limits
 //!
 //! * RSA-PSS uses the same hash for MGF1 as for the message (the `rsa` crate offers nothing
-//!   else): a scheme with `mgf_hash != hash` is refused with [`Error::InvalidParameters`].
+//!   else): a scheme with `mgf_hash != hash` is refused with [`Error::InvalidParameters`](crate::Error::InvalidParameters).
 //! * RSAES-OAEP: SHA-1, SHA-256, SHA-384 and SHA-512, with MGF1 over the same hash and an empty
 //!   label.
 //! * RSA moduli from 1024 to 8192 bits (the `rsa` crate's default limits).

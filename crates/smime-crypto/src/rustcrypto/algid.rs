@@ -380,3 +380,310 @@ pub(crate) fn key_transport_to_ai(scheme: &KeyTransportScheme) -> AlgorithmIdent
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use der::Encode;
+
+    use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn ai(oid: ObjectIdentifier, params: Option<Any>) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid,
+            parameters: params,
+        }
+    }
+
+    fn params(der: &str) -> Option<Any> {
+        Some(Any::from_der(&unhex(der)).unwrap())
+    }
+
+    /// `RSASSA-PSS-params` as OpenSSL 3.0 writes them (`openssl cms -sign -keyopt
+    /// rsa_padding_mode:pss`, RSA-2048, SHA-256, salt 222).
+    const OPENSSL_PSS_SHA256_222: &str = "3035 a00f300d0609608648016503040201 0500 \
+        a11c301a06092a864886f70d010108300d0609608648016503040201 0500 a204020200de";
+
+    /// `RSAES-OAEP-params` as OpenSSL 3.0 writes them (`openssl cms -encrypt -keyopt
+    /// rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256`).
+    const OPENSSL_OAEP_SHA256: &str = "302b a00d300b0609608648016503040201 \
+        a11a301806092a864886f70d010108300b0609608648016503040201";
+
+    #[test]
+    fn pss_written_like_openssl() {
+        let scheme = SignatureScheme::RsaPss {
+            hash: HashAlg::Sha256,
+            mgf_hash: HashAlg::Sha256,
+            salt_len: 222,
+        };
+        let written = scheme_to_cms(&scheme);
+        assert_eq!(written.oid, oid::RSASSA_PSS);
+        assert_eq!(
+            written.parameters.unwrap().to_der().unwrap(),
+            unhex(OPENSSL_PSS_SHA256_222)
+        );
+        let read = scheme_from_cms(
+            &HashAlg::Sha256.algorithm_identifier(),
+            &ai(oid::RSASSA_PSS, params(OPENSSL_PSS_SHA256_222)),
+        );
+        assert_eq!(read.unwrap(), scheme);
+    }
+
+    #[test]
+    fn pss_round_trips_and_defaults() {
+        for (hash, salt_len) in [
+            (HashAlg::Sha256, 32),
+            (HashAlg::Sha384, 48),
+            (HashAlg::Sha512, 64),
+            (HashAlg::Sha1, 20),
+            (HashAlg::Sha256, 478),
+        ] {
+            let scheme = SignatureScheme::RsaPss {
+                hash,
+                mgf_hash: hash,
+                salt_len,
+            };
+            let written = scheme_to_cms(&scheme);
+            assert_eq!(
+                scheme_from_cms(&hash.algorithm_identifier(), &written).unwrap(),
+                scheme
+            );
+            assert_eq!(scheme_from_x509(&written).unwrap(), scheme);
+        }
+        // SHA-1 defaults: empty SEQUENCE, and absent parameters.
+        let sha1 = SignatureScheme::RsaPss {
+            hash: HashAlg::Sha1,
+            mgf_hash: HashAlg::Sha1,
+            salt_len: 20,
+        };
+        assert_eq!(
+            scheme_to_cms(&sha1).parameters.unwrap().to_der().unwrap(),
+            vec![0x30, 0]
+        );
+        assert_eq!(scheme_from_x509(&ai(oid::RSASSA_PSS, None)).unwrap(), sha1);
+        // trailerField 2 is refused; 1 written explicitly is accepted.
+        let bad_trailer = params("3005 a303020102");
+        assert!(matches!(
+            scheme_from_x509(&ai(oid::RSASSA_PSS, bad_trailer)),
+            Err(Error::InvalidParameters(_))
+        ));
+        assert_eq!(
+            scheme_from_x509(&ai(oid::RSASSA_PSS, params("3005 a303020101"))).unwrap(),
+            sha1
+        );
+        // A PSS hash that disagrees with the digest algorithm.
+        let written = scheme_to_cms(&SignatureScheme::rsa_pss(HashAlg::Sha256));
+        assert!(matches!(
+            scheme_from_cms(&HashAlg::Sha384.algorithm_identifier(), &written),
+            Err(Error::InvalidParameters(_))
+        ));
+        // Garbage parameters.
+        assert!(matches!(
+            scheme_from_x509(&ai(oid::RSASSA_PSS, params("0500"))),
+            Err(Error::InvalidParameters(_))
+        ));
+    }
+
+    #[test]
+    fn cms_rsa_and_ecdsa() {
+        let sha256 = HashAlg::Sha256.algorithm_identifier();
+        let sha256_null = ai(oid::SHA256, Some(Any::null()));
+        let v15 = SignatureScheme::RsaPkcs1v15(HashAlg::Sha256);
+        for sig in [
+            ai(oid::RSA_ENCRYPTION, Some(Any::null())),
+            ai(oid::RSA_ENCRYPTION, None),
+            ai(oid::SHA256_WITH_RSA, Some(Any::null())),
+            ai(oid::SHA256_WITH_RSA, None),
+        ] {
+            assert_eq!(scheme_from_cms(&sha256, &sig).unwrap(), v15);
+            assert_eq!(scheme_from_cms(&sha256_null, &sig).unwrap(), v15);
+        }
+        assert!(matches!(
+            scheme_from_cms(&sha256, &ai(oid::SHA384_WITH_RSA, None)),
+            Err(Error::InvalidParameters(_))
+        ));
+        assert_eq!(
+            scheme_from_cms(&sha256, &ai(oid::ECDSA_WITH_SHA256, None)).unwrap(),
+            SignatureScheme::Ecdsa(HashAlg::Sha256)
+        );
+        assert!(matches!(
+            scheme_from_cms(&sha256, &ai(oid::ECDSA_WITH_SHA384, None)),
+            Err(Error::InvalidParameters(_))
+        ));
+        let ec = ai(
+            oid::EC_PUBLIC_KEY,
+            Some(Any::encode_from(&oid::SECP256R1).unwrap()),
+        );
+        assert_eq!(
+            scheme_from_cms(&HashAlg::Sha512.algorithm_identifier(), &ec).unwrap(),
+            SignatureScheme::Ecdsa(HashAlg::Sha512)
+        );
+        for unsupported in [
+            oid::DSA,
+            oid::ED25519,
+            ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.2"),
+        ] {
+            assert_eq!(
+                scheme_from_cms(&sha256, &ai(unsupported, None)),
+                Err(Error::UnsupportedAlgorithm { oid: unsupported })
+            );
+        }
+        // Unknown digest algorithm.
+        let md5 = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
+        assert_eq!(
+            scheme_from_cms(&ai(md5, None), &ai(oid::RSA_ENCRYPTION, None)),
+            Err(Error::UnsupportedAlgorithm { oid: md5 })
+        );
+        // Writing.
+        assert_eq!(
+            scheme_to_cms(&v15),
+            ai(oid::RSA_ENCRYPTION, Some(Any::null()))
+        );
+        assert_eq!(
+            scheme_to_cms(&SignatureScheme::Ecdsa(HashAlg::Sha384)),
+            ai(oid::ECDSA_WITH_SHA384, None)
+        );
+        // X.509: rsaEncryption names no hash.
+        assert_eq!(
+            scheme_from_x509(&ai(oid::SHA512_WITH_RSA, Some(Any::null()))).unwrap(),
+            SignatureScheme::RsaPkcs1v15(HashAlg::Sha512)
+        );
+        assert_eq!(
+            scheme_from_x509(&ai(oid::ECDSA_WITH_SHA1, None)).unwrap(),
+            SignatureScheme::Ecdsa(HashAlg::Sha1)
+        );
+        assert!(scheme_from_x509(&ai(oid::RSA_ENCRYPTION, None)).is_err());
+    }
+
+    #[test]
+    fn key_transport_identifiers() {
+        // OAEP written like OpenSSL, and read back.
+        let written = key_transport_to_ai(&KeyTransportScheme::OAEP_SHA256);
+        assert_eq!(written.oid, oid::RSAES_OAEP);
+        assert_eq!(
+            written.parameters.as_ref().unwrap().to_der().unwrap(),
+            unhex(OPENSSL_OAEP_SHA256)
+        );
+        assert_eq!(
+            key_transport_from_ai(&written).unwrap(),
+            KeyTransportScheme::OAEP_SHA256
+        );
+        // Hash identifiers with NULL parameters are read too.
+        let with_null = key_transport_from_ai(&ai(
+            oid::RSAES_OAEP,
+            params(
+                "302f a00f300d06096086480165030402010500 a11c301a06092a864886f70d010108300d06096086480165030402010500",
+            ),
+        ));
+        assert_eq!(with_null.unwrap(), KeyTransportScheme::OAEP_SHA256);
+        // Defaults.
+        let sha1 = KeyTransportScheme::RsaOaep {
+            hash: HashAlg::Sha1,
+            mgf_hash: HashAlg::Sha1,
+        };
+        assert_eq!(
+            key_transport_from_ai(&ai(oid::RSAES_OAEP, None)).unwrap(),
+            sha1
+        );
+        assert_eq!(
+            key_transport_from_ai(&key_transport_to_ai(&sha1)).unwrap(),
+            sha1
+        );
+        // Empty label written explicitly is fine; a non-empty one is refused.
+        assert_eq!(
+            key_transport_from_ai(&ai(
+                oid::RSAES_OAEP,
+                params("3011 a20f300d06092a864886f70d0101090400")
+            ))
+            .unwrap(),
+            sha1
+        );
+        assert!(matches!(
+            key_transport_from_ai(&ai(
+                oid::RSAES_OAEP,
+                params("3013 a211300f06092a864886f70d010109040201ff")
+            )),
+            Err(Error::InvalidParameters(_))
+        ));
+        // MGF1 hash differing from the OAEP hash.
+        assert!(matches!(
+            key_transport_from_ai(&ai(
+                oid::RSAES_OAEP,
+                params("300f a00d300b0609608648016503040201")
+            )),
+            Err(Error::InvalidParameters(_))
+        ));
+        // v1.5.
+        let v15 = key_transport_to_ai(&KeyTransportScheme::RsaPkcs1v15);
+        assert_eq!(v15, ai(oid::RSA_ENCRYPTION, Some(Any::null())));
+        assert_eq!(
+            key_transport_from_ai(&v15).unwrap(),
+            KeyTransportScheme::RsaPkcs1v15
+        );
+        assert_eq!(
+            key_transport_from_ai(&ai(oid::RSA_ENCRYPTION, None)).unwrap(),
+            KeyTransportScheme::RsaPkcs1v15
+        );
+        assert_eq!(
+            key_transport_from_ai(&ai(oid::DSA, None)),
+            Err(Error::UnsupportedAlgorithm { oid: oid::DSA })
+        );
+    }
+
+    #[test]
+    fn public_key_algorithms() {
+        // Ed25519 SPKI (RFC 8410 §10.1).
+        let ed = SubjectPublicKeyInfoOwned::from_der(&unhex(
+            "302a300506032b657003210019bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1",
+        ))
+        .unwrap();
+        assert_eq!(
+            public_key_algorithm(&ed),
+            Err(Error::UnsupportedAlgorithm { oid: oid::ED25519 })
+        );
+        // A P-256 key with a point not on the curve.
+        let mut bits = vec![4u8];
+        bits.extend_from_slice(&[1u8; 64]);
+        let bad_ec = SubjectPublicKeyInfoOwned {
+            algorithm: ai(
+                oid::EC_PUBLIC_KEY,
+                Some(Any::encode_from(&oid::SECP256R1).unwrap()),
+            ),
+            subject_public_key: der::asn1::BitString::from_bytes(&bits).unwrap(),
+        };
+        assert!(matches!(
+            public_key_algorithm(&bad_ec),
+            Err(Error::InvalidPublicKey(_))
+        ));
+        // An unknown curve.
+        let other_curve = SubjectPublicKeyInfoOwned {
+            algorithm: ai(
+                oid::EC_PUBLIC_KEY,
+                Some(Any::encode_from(&ObjectIdentifier::new_unwrap("1.3.132.0.35")).unwrap()),
+            ),
+            subject_public_key: der::asn1::BitString::from_bytes(&bits).unwrap(),
+        };
+        assert!(matches!(
+            public_key_algorithm(&other_curve),
+            Err(Error::UnsupportedAlgorithm { .. })
+        ));
+        // A malformed RSA key.
+        let bad_rsa = SubjectPublicKeyInfoOwned {
+            algorithm: ai(oid::RSA_ENCRYPTION, Some(Any::null())),
+            subject_public_key: der::asn1::BitString::from_bytes(&[0x30, 0x00]).unwrap(),
+        };
+        assert!(matches!(
+            public_key_algorithm(&bad_rsa),
+            Err(Error::InvalidPublicKey(_))
+        ));
+    }
+}

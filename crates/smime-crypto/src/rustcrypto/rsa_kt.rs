@@ -28,10 +28,12 @@ fn public_error(e: &rsa::Error) -> Error {
 
 impl KeyTransport for RsaKeyTransport {
     fn supports(&self, scheme: &KeyTransportScheme) -> bool {
-        match scheme {
-            KeyTransportScheme::RsaPkcs1v15 => true,
-            KeyTransportScheme::RsaOaep { hash, mgf_hash } => hash == mgf_hash,
-        }
+        // OAEP with an MGF1 hash other than the OAEP hash is taken too, and refused by
+        // `encrypt` with `InvalidParameters`.
+        matches!(
+            scheme,
+            KeyTransportScheme::RsaPkcs1v15 | KeyTransportScheme::RsaOaep { .. }
+        )
     }
 
     fn encrypt(

@@ -55,7 +55,9 @@ impl SignatureVerifier for RsaPkcs1v15Verifier {
 
 impl SignatureVerifier for RsaPssVerifier {
     fn supports(&self, scheme: &SignatureScheme, public_key: &SubjectPublicKeyInfoOwned) -> bool {
-        matches!(scheme, SignatureScheme::RsaPss { hash, mgf_hash, .. } if hash == mgf_hash)
+        // Schemes with an MGF1 hash other than the message hash are taken too, so that `verify`
+        // refuses them with `InvalidParameters` rather than the provider saying "not offered".
+        matches!(scheme, SignatureScheme::RsaPss { .. })
             && (public_key.algorithm.oid == oid::RSA_ENCRYPTION
                 || public_key.algorithm.oid == oid::RSASSA_PSS)
     }
