@@ -33,6 +33,10 @@ pub use certid::{issuer_and_serial, matches_issuer_serial, matches_ski, subject_
 pub use content::{
     ContentInfoDer, from_pem_or_der, looks_like_cms, read_content_info, write_content_info,
 };
+// EnvelopedData and AuthEnvelopedData: building and decrypting.
+pub use enveloped::{
+    Decrypted, EnvelopeBuilder, KeyManagement, NoRecipients, Ready, Recipient, decrypt,
+};
 pub use error::Error;
 pub use limits::Limits;
 pub use signed::{
