@@ -119,6 +119,8 @@ pub struct VerifyOptions<'a> {
     pub time: SystemTime,
     /// Accept SHA-1 signatures, flagged weak.
     pub allow_sha1: bool,
+    /// Intermediate CA certificates to build chains with, besides those in the message.
+    pub intermediates: &'a [Certificate],
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -128,11 +130,17 @@ impl<'a> VerifyOptions<'a> {
             trust,
             time,
             allow_sha1: false,
+            intermediates: &[],
         }
     }
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
     pub fn allow_sha1(mut self) -> Self {
         self.allow_sha1 = true;
+        self
+    }
+    /// Adds intermediate CA certificates for chain building.
+    pub fn with_intermediates(mut self, intermediates: &'a [Certificate]) -> Self {
+        self.intermediates = intermediates;
         self
     }
 }
@@ -315,10 +323,14 @@ fn summarise(
 ) -> SignerSummary {
     let cert = signer.certificate();
     let (certificate, chain) = match cert {
-        Some(cert) => (
-            check_usage(cert, Usage::Signing),
-            check_chain(cert, carried, options.trust, options.time, provider),
-        ),
+        Some(cert) => {
+            let mut intermediates = carried.to_vec();
+            intermediates.extend_from_slice(options.intermediates);
+            (
+                check_usage(cert, Usage::Signing),
+                check_chain(cert, &intermediates, options.trust, options.time, provider),
+            )
+        }
         None => (Ok(()), Err(ChainError::NoPathToTrustAnchor)),
     };
     SignerSummary {
