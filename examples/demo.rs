@@ -190,7 +190,7 @@ fn main() -> DemoResult<()> {
         mail.as_bytes(),
         &alice,
         &alice_key,
-        &[ca.clone()],
+        std::slice::from_ref(&ca),
         &SignOptions::new(now),
         &provider,
     )?;

@@ -34,12 +34,11 @@ fn read(rel: &str) -> Vec<u8> {
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new("openssl")
+    Command::new("openssl")
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("the `openssl` program is required by these tests");
-    out
+        .expect("the `openssl` program is required by these tests")
 }
 
 fn openssl_ok(dir: &Path, args: &[&str]) {

@@ -80,12 +80,13 @@ pub fn email_addresses(cert: &Certificate) -> Vec<String> {
         }
     }
     for atv in cert.tbs_certificate().subject().iter() {
-        if atv.oid == EMAIL_ADDRESS_ATTR {
-            if let Ok(s) = atv.value.decode_as::<der::asn1::Ia5String>() {
-                let s = s.to_string();
-                if !out.contains(&s) {
-                    out.push(s);
-                }
+        if atv.oid != EMAIL_ADDRESS_ATTR {
+            continue;
+        }
+        if let Ok(s) = atv.value.decode_as::<der::asn1::Ia5String>() {
+            let s = s.to_string();
+            if !out.contains(&s) {
+                out.push(s);
             }
         }
     }
@@ -246,13 +247,12 @@ pub fn check_chain(
         })?;
         let issuer_name = current.tbs_certificate().issuer();
         // Anchors first: a certificate issued by a trust anchor ends the path.
-        if let Some(anchor) = anchors
+        if anchors
             .iter()
-            .find(|a| a.tbs_certificate().subject() == issuer_name)
+            .filter(|a| a.tbs_certificate().subject() == issuer_name)
+            .any(|a| verify_issued_by(&current, a, provider))
         {
-            if verify_issued_by(&current, anchor, provider) {
-                return Ok(());
-            }
+            return Ok(());
         }
         let issuer = intermediates
             .iter()
