@@ -41,6 +41,17 @@ pub fn canonicalize_with_limits(entity: &[u8], limits: &Limits) -> Result<Vec<u8
     let mut out = Vec::with_capacity(entity.len().saturating_add(entity.len() / 8));
     let mut parts = 0usize;
     canon_entity(entity, 0, limits, &mut parts, &mut out)?;
+    // Turning bare CRs into CRLF can create lines the input did not have (a boundary
+    // delimiter, a header line): make sure what we return still parses as MIME, so that we
+    // never sign an entity that a receiver reads differently. Linear, like the first pass.
+    let mut check_parts = 0usize;
+    canon_entity(
+        &out,
+        0,
+        limits,
+        &mut check_parts,
+        &mut Vec::with_capacity(out.len()),
+    )?;
     Ok(out)
 }
 
@@ -132,8 +143,8 @@ fn write_headers(out: &mut Vec<u8>, headers: &Headers<'_>, new_cte: Option<&str>
             }
             continue;
         }
-        push_canonical_eol(out, field.raw);
-        if !field.raw.ends_with(b"\n") && !field.raw.ends_with(b"\r") {
+        push_header_eol(out, field.raw);
+        if !field.raw.ends_with(b"\n") {
             out.extend_from_slice(b"\r\n");
         }
     }
@@ -143,6 +154,21 @@ fn write_headers(out: &mut Vec<u8>, headers: &Headers<'_>, new_cte: Option<&str>
         push_cte(out, cte);
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Writes one raw header field with CRLF line ends. Header lines end at LF (as
+/// `parse_headers` splits them); a bare CR inside a field is not a line end there, so it
+/// becomes a space rather than a new line that would no longer parse as a header.
+fn push_header_eol(out: &mut Vec<u8>, raw: &[u8]) {
+    let mut bytes = raw.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\r' if bytes.peek() == Some(&b'\n') => {}
+            b'\r' => out.push(b' '),
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            other => out.push(other),
+        }
+    }
 }
 
 fn push_cte(out: &mut Vec<u8>, cte: &str) {
@@ -159,6 +185,14 @@ mod tests {
 
     fn body_of(entity: &[u8]) -> &[u8] {
         parse_headers(entity).unwrap().body
+    }
+
+    #[test]
+    fn bare_cr_in_a_header_field_stays_inside_it() {
+        // Found by fuzzing: a bare CR inside a field made a new, unparsable header line.
+        let out = canonicalize(b"Content-:\r\xff").unwrap();
+        assert_eq!(out, b"Content-: \xff\r\n\r\n");
+        assert_eq!(canonicalize(&out).unwrap(), out);
     }
 
     #[test]

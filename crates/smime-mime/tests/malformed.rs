@@ -224,3 +224,26 @@ fn random_mutations_do_not_panic() {
         let _ = prepend_outer_headers(&mail, &mail);
     }
 }
+
+/// Inputs found by `cargo fuzz` (fuzz/fuzz_targets/mime.rs): canonical form must stay
+/// parsable MIME, or be refused with a typed error.
+#[test]
+fn fuzz_regressions() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fuzz-regressions/mime");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz regression folder") {
+        let data = std::fs::read(entry.expect("entry").path()).expect("readable");
+        let _ = smime_mime::parse_layer(&data, &smime_mime::Limits::default());
+        if let Ok(split) = smime_mime::split_mail(&data)
+            && let Ok(canonical) = smime_mime::canonicalize(&split.entity)
+        {
+            assert!(
+                smime_mime::canonicalize(&canonical).is_ok(),
+                "canonical form no longer parses"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}

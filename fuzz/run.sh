@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 10: the CI smoke run), seeded from the
+# vendored test vectors. Needs the nightly toolchain and cargo-fuzz
+# (`cargo install cargo-fuzz --version 0.13.2`). Crashes land in fuzz/artifacts/<target>/;
+# minimise them (`cargo +nightly fuzz tmin`) and keep them in tests/fuzz-regressions/.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-10}"
+mkdir -p seeds/cms seeds/mime
+cp ../third-party/rfc4134/*.bin ../third-party/rfc9216/examples-cms/der/*.p7m \
+   ../third-party/openssl/test/recipes/80-test_cms_data/*.cms seeds/cms/
+cp ../third-party/rfc4134/*.eml ../third-party/real-world-smime/thunderbird-nss/*.eml \
+   ../third-party/real-world-smime/mimekit/thunderbird-signed.txt ../tests/fuzz-regressions/mime/* seeds/mime/
+for target in ber verify decrypt keys mime; do
+  seeds=seeds/cms
+  [ "$target" = mime ] && seeds=seeds/mime
+  mkdir -p "corpus/$target"
+  echo "== $target (${seconds}s)"
+  cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048
+done
