@@ -15,6 +15,9 @@ pub enum Layer {
         /// fields to just before the line break that precedes the next delimiter — with
         /// only each bare LF made CRLF. This is what the signature covers.
         signed_content: Vec<u8>,
+        /// The same bytes exactly as received (line ends untouched): what a verifier hands
+        /// on once the signature over `signed_content` is good.
+        received_content: Vec<u8>,
         /// The decoded signature (a DER or BER `ContentInfo`).
         signature_der: Vec<u8>,
         /// The `micalg` parameter, lower-cased and trimmed, if present. Informative only:
@@ -161,6 +164,7 @@ fn parse_signed(
     walk(first.content, 1, limits, parts)?;
     Ok(Some(Layer::MultipartSigned {
         signed_content: lf_to_crlf(first.content),
+        received_content: first.content.to_vec(),
         signature_der,
         micalg: ct.param("micalg").map(|m| m.trim().to_ascii_lowercase()),
         outer_headers: outer_headers(input, headers),
@@ -248,8 +252,10 @@ mod tests {
                 signature_der,
                 micalg,
                 outer_headers,
+                received_content,
             } => {
                 assert_eq!(signed_content, b"Content-Type: text/plain\r\n\r\nhello");
+                assert_eq!(received_content, signed_content);
                 assert_eq!(signature_der, [0x30, 3, 2, 1, 1]);
                 assert_eq!(micalg.as_deref(), Some("sha-256"));
                 assert_eq!(outer_headers, b"From: a\r\n");

@@ -36,6 +36,7 @@ fn signed(mail: &[u8]) -> (Vec<u8>, bool) {
             signature_der,
             micalg,
             outer_headers,
+            ..
         } => {
             assert_eq!(signature_der.first(), Some(&0x30));
             assert!(!outer_headers.is_empty());
@@ -76,6 +77,7 @@ fn thunderbird_opaque() {
             der,
             declared_type,
             outer_headers,
+            ..
         } => {
             assert_eq!(der.first(), Some(&0x30));
             assert_eq!(declared_type, Some(SmimeType::SignedData));
@@ -127,6 +129,7 @@ fn rfc4134_pkcs7_mime() {
                 der,
                 declared_type,
                 outer_headers,
+                ..
             } => {
                 assert_eq!(der.first(), Some(&0x30), "{file}");
                 assert_eq!(declared_type, Some(ty), "{file}");

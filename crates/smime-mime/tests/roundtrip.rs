@@ -44,6 +44,7 @@ fn sign_layout_round_trip() {
             signature_der,
             micalg,
             outer_headers,
+            ..
         } => {
             assert_eq!(signed_content, canonical);
             assert_eq!(signature_der, signature());
@@ -140,6 +141,7 @@ fn preamble_epilogue_quoted_boundary_and_lf() {
             signature_der,
             micalg,
             outer_headers,
+            ..
         } => {
             assert_eq!(
                 signed_content,

@@ -274,20 +274,28 @@ pub fn verify_mail(
     if options.allow_sha1 {
         cms_options = cms_options.allow_sha1();
     }
-    let (report, outer) = match read_input(input, &smime_mime::Limits::default())? {
-        Input::Raw(der) => (signed_data(&der, None, &cms_options)?, None),
+    // For multipart/signed, the signature covers the part with bare LF made CRLF, but the
+    // output is the part exactly as received (line ends as inside).
+    let (report, outer, received) = match read_input(input, &smime_mime::Limits::default())? {
+        Input::Raw(der) => (signed_data(&der, None, &cms_options)?, None, None),
         Input::Mime(Layer::MultipartSigned {
             signed_content,
+            received_content,
             signature_der,
             outer_headers,
             ..
         }) => (
             signed_data(&signature_der, Some(&signed_content), &cms_options)?,
             Some(outer_headers),
+            Some(received_content),
         ),
         Input::Mime(Layer::Pkcs7Mime {
             der, outer_headers, ..
-        }) => (signed_data(&der, None, &cms_options)?, Some(outer_headers)),
+        }) => (
+            signed_data(&der, None, &cms_options)?,
+            Some(outer_headers),
+            None,
+        ),
         Input::Mime(_) => return Err(Error::NotSmime { expected: "signed" }),
     };
     let signers = report
@@ -295,7 +303,7 @@ pub fn verify_mail(
         .iter()
         .map(|s| summarise(s, report.certificates(), options, provider))
         .collect();
-    let content = report.into_content();
+    let content = received.unwrap_or_else(|| report.into_content());
     let output = match outer {
         Some(outer) => smime_mime::prepend_outer_headers(&outer, &content),
         None => content,
