@@ -19,6 +19,9 @@ pub enum Error {
         /// What was expected: "signed" or "encrypted".
         expected: &'static str,
     },
+    /// The mail is encrypted and no decryption key was given.
+    #[error("the mail is encrypted and no decryption key was given")]
+    NoDecryptionKey,
     /// A certificate or key file could not be read.
     #[error("cannot read {what}: {reason}")]
     BadInputFile {

@@ -28,6 +28,7 @@ mod certs;
 mod error;
 mod open;
 mod protect;
+mod whole;
 
 pub use certs::{
     ChainError, check_chain, check_recipient, check_validity, email_addresses, load_certificates,
@@ -38,6 +39,7 @@ pub use open::{
     DecryptReport, SignerSummary, VerifyOptions, VerifyReport, decrypt_mail, verify_mail,
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
+pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};
 
 pub use smime_cms;
 pub use smime_crypto;

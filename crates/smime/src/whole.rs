@@ -1,0 +1,155 @@
+//! Opening a received mail completely: every S/MIME layer, outermost first.
+
+use smime_cms::asn1::oid;
+use smime_crypto::{CryptoProvider, KeyAgreer, KeyTransportDecrypter};
+use smime_mime::Layer;
+use x509_cert::Certificate;
+
+use crate::Error;
+use crate::open::{DecryptReport, SignerSummary, VerifyOptions, decrypt_mail, verify_mail};
+
+/// At most this many S/MIME layers are opened (triple wrapping needs three).
+pub const MAX_LAYERS: usize = 8;
+
+/// One S/MIME layer that [`open_mail`] removed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum LayerReport {
+    /// An encryption layer: how it was decrypted.
+    Encrypted(DecryptReport),
+    /// A signature layer: one summary per signer (empty for a certs-only message).
+    Signed(Vec<SignerSummary>),
+}
+
+/// The result of [`open_mail`]: the layers removed, outermost first, and the innermost
+/// entity.
+#[derive(Clone, Debug)]
+#[must_use = "an open report must be looked at"]
+pub struct OpenReport {
+    layers: Vec<LayerReport>,
+    output: Vec<u8>,
+}
+
+impl OpenReport {
+    /// The layers removed, outermost first.
+    pub fn layers(&self) -> &[LayerReport] {
+        &self.layers
+    }
+    /// The innermost entity, with the outer headers it does not carry itself.
+    pub fn output(&self) -> &[u8] {
+        &self.output
+    }
+    /// Consumes the report and returns the innermost entity.
+    pub fn into_output(self) -> Vec<u8> {
+        self.output
+    }
+    /// True when the mail was encrypted (some layer was an encryption layer).
+    pub fn was_encrypted(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l, LayerReport::Encrypted(_)))
+    }
+    /// True when there is at least one signature layer and every signer of every signature
+    /// layer is good.
+    pub fn all_signatures_good(&self) -> bool {
+        let mut signed = self.layers.iter().filter_map(|l| match l {
+            LayerReport::Signed(signers) => Some(signers),
+            LayerReport::Encrypted(_) => None,
+        });
+        let mut any = false;
+        signed.all(|signers| {
+            any = true;
+            !signers.is_empty() && signers.iter().all(SignerSummary::is_good)
+        }) && any
+    }
+}
+
+/// What the next layer is.
+enum Next {
+    Encrypted,
+    Signed,
+    Done,
+}
+
+fn next_layer(input: &[u8]) -> Result<Next, Error> {
+    let limits = smime_cms::Limits::default();
+    let der = if smime_cms::looks_like_cms(input) {
+        smime_cms::from_pem_or_der(input)?
+    } else {
+        match smime_mime::parse_layer(input, &smime_mime::Limits::default())? {
+            Layer::MultipartSigned { .. } => return Ok(Next::Signed),
+            Layer::Pkcs7Mime { der, .. } => der,
+            _ => return Ok(Next::Done),
+        }
+    };
+    // The CMS content type decides, whatever the smime-type parameter said.
+    let content_type = smime_cms::read_content_info(&der, &limits)?.content_type;
+    if content_type == oid::SIGNED_DATA {
+        Ok(Next::Signed)
+    } else if content_type == oid::ENVELOPED_DATA || content_type == oid::AUTH_ENVELOPED_DATA {
+        Ok(Next::Encrypted)
+    } else {
+        Err(Error::Cms(smime_cms::Error::UnsupportedContentType(
+            content_type,
+        )))
+    }
+}
+
+/// Opens every S/MIME layer of a received mail (signed inside encrypted, encrypted inside
+/// signed, triple wrapping), up to [`MAX_LAYERS`]. Encryption layers are decrypted with
+/// `recipient` (certificate and key); signature layers are verified with `options`. A
+/// certs-only layer ends the walk.
+///
+/// # Errors
+///
+/// [`Error::NotSmime`] when the input has no S/MIME layer at all; [`Error::NoDecryptionKey`]
+/// when it is encrypted and no `recipient` was given; the errors of [`decrypt_mail`] and [`verify_mail`] for broken
+/// layers; [`smime_cms::Error::LimitExceeded`] beyond [`MAX_LAYERS`].
+pub fn open_mail<K: KeyTransportDecrypter + KeyAgreer>(
+    input: &[u8],
+    recipient: Option<(&Certificate, &K)>,
+    options: &VerifyOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<OpenReport, Error> {
+    let mut layers = Vec::new();
+    let mut current = input.to_vec();
+    loop {
+        let next = next_layer(&current)?;
+        if matches!(next, Next::Done) {
+            break;
+        }
+        if layers.len() >= MAX_LAYERS {
+            return Err(Error::Cms(smime_cms::Error::LimitExceeded {
+                what: "S/MIME layers",
+                limit: MAX_LAYERS,
+            }));
+        }
+        match next {
+            Next::Encrypted => {
+                let (cert, key) = recipient.ok_or(Error::NoDecryptionKey)?;
+                let report = decrypt_mail(&current, cert, key, provider)?;
+                current = report.output().to_vec();
+                layers.push(LayerReport::Encrypted(report));
+            }
+            Next::Signed => {
+                let report = verify_mail(&current, options, provider)?;
+                let certs_only = report.signers().is_empty();
+                current = report.output().to_vec();
+                layers.push(LayerReport::Signed(report.signers().to_vec()));
+                if certs_only {
+                    break;
+                }
+            }
+            Next::Done => break,
+        }
+    }
+    if layers.is_empty() {
+        return Err(Error::NotSmime {
+            expected: "signed or encrypted",
+        });
+    }
+    Ok(OpenReport {
+        layers,
+        output: current,
+    })
+}
