@@ -1246,8 +1246,8 @@ fn decrypt_with_non_recipient_cert_fails() {
 
 #[test]
 fn decrypt_with_wrong_key_for_cert_fails_cleanly() {
-    // bob's certificate (a recipient) with alice's key: the RecipientInfo matches but the key
-    // is wrong — one "decryption failed" line, no output.
+    // bob's certificate (a recipient) with alice's key: the files do not belong together,
+    // which is a problem of the key files (exit 2), said in one line, before any decryption.
     let w = Work::new();
     we_encrypt(&w, &["bob"], &[]);
     let out = smime(
@@ -1260,7 +1260,12 @@ fn decrypt_with_wrong_key_for_cert_fails_cleanly() {
         ],
         &w.read("encrypted.eml"),
     );
-    assert_clean_failure(&out, 1);
+    assert_clean_failure(&out, 2);
+    assert!(
+        out.stderr_lines()[0].contains("does not belong"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]
@@ -1906,10 +1911,15 @@ fn sign_with_key_of_another_certificate_fails() {
         ],
         &mail(),
     );
-    assert_ne!(out.code, 0, "{}", out.describe());
+    assert_eq!(out.code, 2, "{}", out.describe());
     assert!(out.stdout.is_empty());
     assert_no_panic(&out);
     assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+    assert!(
+        out.stderr_lines()[0].contains("does not belong"),
+        "{}",
+        out.describe()
+    );
     assert!(!w.exists("signed.eml"));
 }
 
@@ -1976,4 +1986,37 @@ fn messages_converted_to_lf_in_transport_still_open() {
     let lf = to_lf(&w.read("encrypted.eml"));
     let out = we_decrypt(&lf, "bob").ok();
     assert_eq!(strip(&out.stdout), strip(&mail()));
+}
+
+#[test]
+fn sign_refuses_unusable_signer_certificates() {
+    // An expired or not yet valid signer certificate, or one whose extended key usage lacks
+    // emailProtection, cannot sign: exit 2 (a problem of the files given), with the reason.
+    for (who, reason) in [
+        ("expired", "expired"),
+        ("notyet", "not yet valid"),
+        ("serverauth", "emailProtection"),
+    ] {
+        let w = Work::new();
+        let out_file = w.path("signed.eml");
+        let out = smime(
+            &[
+                "sign",
+                "--cert",
+                &pki().cert(who),
+                "--key",
+                &pki().key(who),
+                "--out",
+                &out_file,
+            ],
+            &mail(),
+        );
+        assert_clean_failure(&out, 2);
+        assert!(
+            out.stderr_lines()[0].contains(reason),
+            "{who}: {}",
+            out.describe()
+        );
+        assert!(!w.exists("signed.eml"));
+    }
 }

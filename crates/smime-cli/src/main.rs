@@ -213,14 +213,20 @@ fn sign(args: &Args) -> Result<(), Failure> {
     if args.opaque {
         options = options.opaque();
     }
-    let out =
-        smime::sign_mail(&input, cert, &key, &chain, &options, &DEFAULT_PROVIDER).map_err(|e| {
-            match e {
-                smime::Error::BadInputFile { .. } => bad_file(e.to_string()),
-                other => failed(other.to_string()),
-            }
-        })?;
+    let out = smime::sign_mail(&input, cert, &key, &chain, &options, &DEFAULT_PROVIDER)
+        .map_err(classify)?;
     write_output(args, &out)
+}
+
+/// Problems with the certificate and key files given are exit 2; everything else about the
+/// message is exit 1.
+fn classify(err: smime::Error) -> Failure {
+    match err {
+        smime::Error::BadInputFile { .. }
+        | smime::Error::UnusableSigner { .. }
+        | smime::Error::KeyDoesNotMatchCertificate { .. } => bad_file(err.to_string()),
+        other => failed(other.to_string()),
+    }
 }
 
 fn verify(args: &Args) -> Result<(), Failure> {
@@ -281,8 +287,7 @@ fn decrypt(args: &Args) -> Result<(), Failure> {
     let key = load_key(required(&args.key, "--key", "decrypt")?)?;
     let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
     let input = read_input(args)?;
-    let report = smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER)
-        .map_err(|e| failed(e.to_string()))?;
+    let report = smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER).map_err(classify)?;
     write_output(args, report.output())
 }
 

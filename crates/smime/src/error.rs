@@ -30,6 +30,20 @@ pub enum Error {
         /// Why it failed.
         reason: String,
     },
+    /// The signer's certificate cannot be used for signing at the time given.
+    #[error("signer certificate {subject}: {problem}")]
+    UnusableSigner {
+        /// The certificate's subject.
+        subject: String,
+        /// Why it cannot be used.
+        problem: CertificateProblem,
+    },
+    /// The private key does not belong to the certificate it was given with.
+    #[error("the private key does not belong to the certificate {subject}")]
+    KeyDoesNotMatchCertificate {
+        /// The certificate's subject.
+        subject: String,
+    },
     /// A recipient's certificate cannot be used for encryption.
     #[error("recipient certificate {subject}: {problem}")]
     UnusableRecipient {

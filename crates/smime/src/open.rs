@@ -91,6 +91,11 @@ pub fn decrypt_mail<K: KeyTransportDecrypter + KeyAgreer>(
             expected: "encrypted",
         });
     }
+    if cert.tbs_certificate().subject_public_key_info() != KeyTransportDecrypter::public_key(key) {
+        return Err(Error::KeyDoesNotMatchCertificate {
+            subject: subject(cert),
+        });
+    }
     let recipient = Recipient::new(cert, key);
     let decrypted = smime_cms::decrypt(&der, &recipient, provider, &limits)?;
     let cipher = decrypted.content_encryption();

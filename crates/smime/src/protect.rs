@@ -67,6 +67,11 @@ pub fn sign_mail(
     check_validity(cert, options.time)
         .and_then(|()| check_usage(cert, Usage::Signing))
         .map_err(|problem| signer_problem(cert, problem))?;
+    if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
+        return Err(Error::KeyDoesNotMatchCertificate {
+            subject: subject(cert),
+        });
+    }
     let split = smime_mime::split_mail(mail)?;
     let entity = smime_mime::canonicalize(&split.entity)?;
     let scheme = options.scheme.unwrap_or_else(|| key.default_scheme());
@@ -88,9 +93,9 @@ pub fn sign_mail(
 }
 
 fn signer_problem(cert: &Certificate, problem: CertificateProblem) -> Error {
-    Error::BadInputFile {
-        what: "signer certificate",
-        reason: format!("{}: {problem}", subject(cert)),
+    Error::UnusableSigner {
+        subject: subject(cert),
+        problem,
     }
 }
 
