@@ -72,18 +72,7 @@ fn canon_entity(
     let cte = headers.transfer_encoding();
     let encoded = matches!(cte.as_deref(), Some("base64" | "quoted-printable"));
     if ct.value.starts_with("multipart/") {
-        let boundary = ct
-            .param("boundary")
-            .filter(|b| !b.is_empty())
-            .ok_or_else(|| Error::MissingBoundary {
-                content_type: ct.value.clone(),
-            })?;
-        let mp = multipart::split(headers.body, boundary.as_bytes(), limits.max_parts, parts)?;
-        if !mp.terminated {
-            return Err(Error::UnterminatedMultipart {
-                boundary: boundary.to_owned(),
-            });
-        }
+        let mp = multipart::split_closed(headers.body, &ct, limits, parts)?;
         write_headers(out, &headers, None);
         push_canonical_eol(out, mp.preamble);
         for part in &mp.parts {

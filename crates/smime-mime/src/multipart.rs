@@ -1,6 +1,7 @@
 //! Splitting a multipart body at its boundary (RFC 2046 §5.1.1), keeping every byte.
 
-use crate::Error;
+use crate::header::ParamValue;
+use crate::{Error, Limits};
 
 /// One body part and the delimiter line that opens it.
 #[derive(Clone, Debug)]
@@ -28,6 +29,33 @@ pub(crate) struct Multipart<'a> {
     pub epilogue: &'a [u8],
     /// Was the close delimiter found?
     pub terminated: bool,
+}
+
+/// Splits the body of a multipart entity of type `ct`, which must name a boundary and be
+/// closed by its close delimiter.
+///
+/// # Errors
+///
+/// [`Error::MissingBoundary`], [`Error::UnterminatedMultipart`], [`Error::TooManyParts`].
+pub(crate) fn split_closed<'a>(
+    body: &'a [u8],
+    ct: &ParamValue,
+    limits: &Limits,
+    parts_seen: &mut usize,
+) -> Result<Multipart<'a>, Error> {
+    let boundary = ct
+        .param("boundary")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| Error::MissingBoundary {
+            content_type: ct.value.clone(),
+        })?;
+    let mp = split(body, boundary.as_bytes(), limits.max_parts, parts_seen)?;
+    if !mp.terminated {
+        return Err(Error::UnterminatedMultipart {
+            boundary: boundary.to_owned(),
+        });
+    }
+    Ok(mp)
 }
 
 /// Splits `body` at the delimiter lines of `boundary`. A delimiter line is `--boundary`,

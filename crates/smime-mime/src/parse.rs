@@ -130,18 +130,7 @@ fn parse_signed(
     {
         return Ok(None);
     }
-    let boundary = ct
-        .param("boundary")
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| Error::MissingBoundary {
-            content_type: ct.value.clone(),
-        })?;
-    let mp = multipart::split(headers.body, boundary.as_bytes(), limits.max_parts, parts)?;
-    if !mp.terminated {
-        return Err(Error::UnterminatedMultipart {
-            boundary: boundary.to_owned(),
-        });
-    }
+    let mp = multipart::split_closed(headers.body, &ct, limits, parts)?;
     let (first, second) = match mp.parts.as_slice() {
         [first, second] => (first, second),
         [] | [_] => return Err(Error::MissingSignaturePart),
