@@ -130,7 +130,7 @@ fn parse_signed(
     {
         return Ok(None);
     }
-    let mp = multipart::split_closed(headers.body, &ct, limits, parts)?;
+    let mp = multipart::split_closed(headers.body, ct, limits, parts)?;
     let (first, second) = match mp.parts.as_slice() {
         [first, second] => (first, second),
         [] | [_] => return Err(Error::MissingSignaturePart),
