@@ -46,8 +46,13 @@ fn triple_wrapped_mail_opens_in_one_call() {
     let now = SystemTime::now();
     let signed =
         smime::sign_mail(&mail(), &alice, &alice_key, &[], &SignOptions::new(now), &p).unwrap();
-    let sealed =
-        smime::encrypt_mail(&signed, std::slice::from_ref(&bob), &EncryptOptions::new(now), &p).unwrap();
+    let sealed = smime::encrypt_mail(
+        &signed,
+        std::slice::from_ref(&bob),
+        &EncryptOptions::new(now),
+        &p,
+    )
+    .unwrap();
     let triple = smime::sign_mail(
         &sealed,
         &alice,
