@@ -11,6 +11,8 @@
 //! apart without the schema. [`join_implicit_octets`] joins an `[n] IMPLICIT OCTET STRING` where
 //! the schema says so.
 
+use std::borrow::Cow;
+
 use crate::{Error, Limits};
 
 const CONSTRUCTED: u8 = 0x20;
@@ -114,6 +116,54 @@ pub fn ber_to_der(input: &[u8], limits: &Limits) -> Result<Vec<u8>, Error> {
         return Err(malformed("trailing data after the structure"));
     }
     Ok(out)
+}
+
+/// Like [`ber_to_der`], but borrows `input` when it is already in DER form (definite minimal
+/// lengths, no constructed OCTET STRINGs), so that the common case costs one walk and no copy.
+///
+/// # Errors
+///
+/// As [`ber_to_der`].
+pub fn normalize<'a>(input: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]>, Error> {
+    if input.len() > limits.max_size {
+        return Err(Error::LimitExceeded {
+            what: "CMS size",
+            limit: limits.max_size,
+        });
+    }
+    match der_form(input, 0, limits) {
+        Some([]) => Ok(Cow::Borrowed(input)),
+        // Anything unusual (BER, or an error that ber_to_der will name) takes the full path.
+        _ => ber_to_der(input, limits).map(Cow::Owned),
+    }
+}
+
+/// Walks one element; returns the rest of the input when the element is already DER-shaped.
+fn der_form<'a>(input: &'a [u8], depth: usize, limits: &Limits) -> Option<&'a [u8]> {
+    if depth > limits.max_asn1_depth {
+        return None;
+    }
+    let (header, rest) = read_header(input).ok()?;
+    let len = header.len?;
+    let header_len = input
+        .len()
+        .checked_sub(rest.len())?
+        .checked_sub(header.tag.len())?;
+    let minimal = if len < 0x80 {
+        1
+    } else {
+        1 + len.to_be_bytes().iter().skip_while(|b| **b == 0).count()
+    };
+    if header_len != minimal || header.tag == [CONSTRUCTED_OCTET_STRING] {
+        return None;
+    }
+    let (mut value, rest) = rest.split_at_checked(len)?;
+    if header.constructed() {
+        while !value.is_empty() {
+            value = der_form(value, depth + 1, limits)?;
+        }
+    }
+    Some(rest)
 }
 
 /// Parses one element from `input`, appends its DER form to `out`, returns the remaining input.
@@ -220,7 +270,7 @@ fn join_octets(mut der: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
 /// # Errors
 ///
 /// [`Error::Malformed`] when the element is not of that shape.
-pub fn join_implicit_octets(der: &[u8]) -> Result<Vec<u8>, Error> {
+pub fn join_implicit_octets(der: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
     let (header, rest) = read_header(der)?;
     let len = header
         .len
@@ -235,7 +285,7 @@ pub fn join_implicit_octets(der: &[u8]) -> Result<Vec<u8>, Error> {
         return Err(malformed("empty tag"));
     };
     if !header.constructed() {
-        return Ok(der.to_vec());
+        return Ok(Cow::Borrowed(der));
     }
     let mut joined = Vec::with_capacity(value.len());
     join_octets(value, &mut joined)?;
@@ -244,7 +294,7 @@ pub fn join_implicit_octets(der: &[u8]) -> Result<Vec<u8>, Error> {
     out.extend_from_slice(more);
     write_len(&mut out, joined.len());
     out.extend_from_slice(&joined);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// One element of DER input, as received.
@@ -305,6 +355,23 @@ mod tests {
     }
 
     #[test]
+    fn normalize_borrows_der_and_rewrites_ber() {
+        let l = Limits::default();
+        let der = [0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xaa];
+        assert!(matches!(normalize(&der, &l).unwrap(), Cow::Borrowed(_)));
+        for ber in [
+            &[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00][..],
+            &[0x04, 0x82, 0x00, 0x01, 0xff],
+            &[0x30, 0x05, 0x24, 0x03, 0x04, 0x01, 0x41],
+        ] {
+            let n = normalize(ber, &l).unwrap();
+            assert!(matches!(n, Cow::Owned(_)));
+            assert_eq!(*n, *ber_to_der(ber, &l).unwrap());
+        }
+        assert!(normalize(&[0x30, 0x05, 0x02], &l).is_err());
+    }
+
+    #[test]
     fn der_is_unchanged() {
         let der = [0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xaa];
         assert_eq!(norm(&der).unwrap(), der);
@@ -349,11 +416,11 @@ mod tests {
     fn implicit_octets_are_joined_on_request() {
         let der = [0xa0, 0x07, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c'];
         assert_eq!(
-            join_implicit_octets(&der).unwrap(),
+            *join_implicit_octets(&der).unwrap(),
             [0x80, 0x03, b'a', b'b', b'c']
         );
         let prim = [0x80, 0x01, b'x'];
-        assert_eq!(join_implicit_octets(&prim).unwrap(), prim);
+        assert!(matches!(join_implicit_octets(&prim).unwrap(), Cow::Borrowed(b) if b == prim));
     }
 
     #[test]

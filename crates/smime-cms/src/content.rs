@@ -29,16 +29,41 @@ struct RawContentInfo<'a> {
 /// [`Error::Malformed`] when the input is not a `ContentInfo`, [`Error::LimitExceeded`] when it
 /// is too large or too deeply nested.
 pub fn read_content_info(input: &[u8], limits: &Limits) -> Result<ContentInfoDer, Error> {
-    let der = ber::ber_to_der(input, limits)?;
-    let raw = RawContentInfo::from_der(&der).map_err(|e| Error::malformed("ContentInfo", e))?;
-    let content = raw
-        .content
-        .to_der()
-        .map_err(|e| Error::malformed("ContentInfo", e))?;
+    let der = ber::normalize(input, limits)?;
+    let (content_type, content) = content_info_parts(&der)?;
     Ok(ContentInfoDer {
-        content_type: raw.content_type,
-        content,
+        content_type,
+        content: content.to_vec(),
     })
+}
+
+/// The content type of a `ContentInfo` in BER or DER, without copying its content when the
+/// input is DER.
+///
+/// # Errors
+///
+/// As [`read_content_info`].
+pub fn read_content_type(input: &[u8], limits: &Limits) -> Result<ObjectIdentifier, Error> {
+    let der = ber::normalize(input, limits)?;
+    Ok(content_info_parts(&der)?.0)
+}
+
+/// Splits a DER `ContentInfo` into its content type and the DER of its content (borrowed).
+pub(crate) fn content_info_parts(der: &[u8]) -> Result<(ObjectIdentifier, &[u8]), Error> {
+    let bad = |what: &str| Error::Malformed(format!("ContentInfo: {what}"));
+    let outer = ber::der_single(der)?;
+    if outer.tag != 0x30 {
+        return Err(bad("not a SEQUENCE"));
+    }
+    match ber::der_elements(outer.value)?.as_slice() {
+        [oid, content] if oid.tag == 0x06 && content.tag == 0xa0 => {
+            let content_type = ObjectIdentifier::from_der(oid.whole)
+                .map_err(|e| Error::malformed("ContentInfo", e))?;
+            let inner = ber::der_single(content.value)?;
+            Ok((content_type, inner.whole))
+        }
+        _ => Err(bad("expected contentType and [0] content")),
+    }
 }
 
 /// Wraps DER content into a `ContentInfo`.

@@ -31,7 +31,8 @@ mod signed;
 
 pub use certid::{issuer_and_serial, matches_issuer_serial, matches_ski, subject_key_identifier};
 pub use content::{
-    ContentInfoDer, from_pem_or_der, looks_like_cms, read_content_info, write_content_info,
+    ContentInfoDer, from_pem_or_der, looks_like_cms, read_content_info, read_content_type,
+    write_content_info,
 };
 // EnvelopedData and AuthEnvelopedData: building and decrypting.
 pub use enveloped::{

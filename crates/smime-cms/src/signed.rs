@@ -20,7 +20,7 @@ use x509_cert::time::Time;
 use crate::asn1::{EssCertIdV2, IssuerSerial, SigningCertificateV2, oid};
 use crate::ber::{self, RawElement};
 use crate::certid::{issuer_and_serial, matches_issuer_serial, matches_ski};
-use crate::content::{read_content_info, write_content_info};
+use crate::content::{content_info_parts, write_content_info};
 use crate::{Error, Limits};
 
 /// Typestate: a [`SignedDataBuilder`] without any signer yet.
@@ -549,14 +549,15 @@ struct ParsedSignedData {
 }
 
 fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, Error> {
-    let ci = read_content_info(input, limits)?;
-    if ci.content_type != oid::SIGNED_DATA {
+    let der = ber::normalize(input, limits)?;
+    let (content_type, content) = content_info_parts(&der)?;
+    if content_type != oid::SIGNED_DATA {
         return Err(Error::UnexpectedContentType {
             expected: oid::SIGNED_DATA,
-            found: ci.content_type,
+            found: content_type,
         });
     }
-    let outer = ber::der_single(&ci.content)?;
+    let outer = ber::der_single(content)?;
     let fields = ber::der_elements(outer.value)?;
     let raw_signer_infos: Vec<RawElement<'_>> = match fields.last() {
         Some(last) if last.tag == 0x31 => ber::der_elements(last.value)?,

@@ -85,7 +85,7 @@ pub fn decrypt_mail<K: KeyTransportDecrypter + KeyAgreer>(
             });
         }
     };
-    let content_type = smime_cms::read_content_info(&der, &limits)?.content_type;
+    let content_type = smime_cms::read_content_type(&der, &limits)?;
     if content_type != oid::ENVELOPED_DATA && content_type != oid::AUTH_ENVELOPED_DATA {
         return Err(Error::NotSmime {
             expected: "encrypted",
@@ -321,7 +321,7 @@ fn signed_data(
     detached: Option<&[u8]>,
     options: &smime_cms::VerifyOptions<'_>,
 ) -> Result<smime_cms::SignedDataReport, Error> {
-    let ct = smime_cms::read_content_info(der, &options.limits)?.content_type;
+    let ct = smime_cms::read_content_type(der, &options.limits)?;
     if ct != oid::SIGNED_DATA {
         return Err(Error::NotSmime { expected: "signed" });
     }

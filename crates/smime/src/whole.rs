@@ -83,7 +83,7 @@ fn next_layer(input: &[u8]) -> Result<Next, Error> {
         }
     };
     // The CMS content type decides, whatever the smime-type parameter said.
-    let content_type = smime_cms::read_content_info(&der, &limits)?.content_type;
+    let content_type = smime_cms::read_content_type(&der, &limits)?;
     if content_type == oid::SIGNED_DATA {
         Ok(Next::Signed)
     } else if content_type == oid::ENVELOPED_DATA || content_type == oid::AUTH_ENVELOPED_DATA {

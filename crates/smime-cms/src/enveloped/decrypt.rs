@@ -11,11 +11,13 @@ use smime_crypto::{
     KeyTransportDecrypter, KeyTransportScheme, PublicKeyAlgorithm, Zeroizing, oid as alg_oid,
 };
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
+use std::borrow::Cow;
 use x509_cert::Certificate;
 
 use super::kari;
 use crate::asn1::{GcmParameters, oid};
-use crate::{Error, Limits, ber, matches_issuer_serial, matches_ski, read_content_info};
+use crate::content::content_info_parts;
+use crate::{Error, Limits, ber, matches_issuer_serial, matches_ski};
 
 /// One recipient's certificate and private key, for [`decrypt`].
 ///
@@ -156,8 +158,9 @@ pub fn decrypt(
     provider: &CryptoProvider,
     limits: &Limits,
 ) -> Result<Decrypted, Error> {
-    let info = read_content_info(input, limits)?;
-    let authenticated = match info.content_type {
+    let der = ber::normalize(input, limits)?;
+    let (content_type, content_der) = content_info_parts(&der)?;
+    let authenticated = match content_type {
         oid::ENVELOPED_DATA => false,
         oid::AUTH_ENVELOPED_DATA => true,
         oid::DATA
@@ -167,12 +170,12 @@ pub fn decrypt(
         | oid::COMPRESSED_DATA => {
             return Err(Error::UnexpectedContentType {
                 expected: oid::ENVELOPED_DATA,
-                found: info.content_type,
+                found: content_type,
             });
         }
         other => return Err(Error::UnsupportedContentType(other)),
     };
-    let envelope = parse_envelope(&info.content, authenticated, limits)?;
+    let envelope = parse_envelope(content_der, authenticated, limits)?;
 
     // Everything about the content encryption is checked before the private key is used, so
     // that the expected key length is known and unsupported algorithms give specific errors.
@@ -260,7 +263,7 @@ struct Envelope<'a> {
     recipient_infos: Vec<&'a [u8]>,
     content_type: ObjectIdentifier,
     content_enc_alg: AlgorithmIdentifierOwned,
-    ciphertext: Vec<u8>,
+    ciphertext: Cow<'a, [u8]>,
     /// `authAttrs` re-tagged as `SET OF` (RFC 5083 §2.2), when present.
     aad: Option<Vec<u8>>,
     /// The `mac` of an `AuthEnvelopedData`.
@@ -373,7 +376,7 @@ fn split_set<'a>(value: &'a [u8], limits: &Limits) -> Result<Vec<&'a [u8]>, Erro
 /// ```
 fn encrypted_content_info<'a>(
     r: &mut SliceReader<'a>,
-) -> Result<(ObjectIdentifier, AlgorithmIdentifierOwned, Vec<u8>), Error> {
+) -> Result<(ObjectIdentifier, AlgorithmIdentifierOwned, Cow<'a, [u8]>), Error> {
     r.sequence(|eci| -> Result<_, Error> {
         let content_type: ObjectIdentifier = eci.decode()?;
         let alg: AlgorithmIdentifierOwned = eci.decode()?;
@@ -389,8 +392,11 @@ fn encrypted_content_info<'a>(
             ));
         }
         // A BER (`-stream`) encryptedContent is a constructed [0] of OCTET STRING chunks.
-        let joined = ber::join_implicit_octets(eci.tlv_bytes()?)?;
-        let value = AnyRef::from_der(&joined)?.value().to_vec();
+        // DER input is borrowed, not copied: the ciphertext may be most of the message.
+        let value = match ber::join_implicit_octets(eci.tlv_bytes()?)? {
+            Cow::Borrowed(tlv) => Cow::Borrowed(AnyRef::from_der(tlv)?.value()),
+            Cow::Owned(tlv) => Cow::Owned(AnyRef::from_der(&tlv)?.value().to_vec()),
+        };
         Ok((content_type, alg, value))
     })
 }
