@@ -98,6 +98,8 @@ pub fn decrypt_mail<K: KeyTransportDecrypter + KeyAgreer>(
     }
     let recipient = Recipient::new(cert, key);
     let decrypted = smime_cms::decrypt(&der, &recipient, provider, &limits)?;
+    // The ciphertext is no longer needed: free it before the output is assembled.
+    drop(der);
     let cipher = decrypted.content_encryption();
     let key_management = decrypted.key_management().clone();
     let authenticated = decrypted.is_authenticated();
