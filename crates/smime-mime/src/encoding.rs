@@ -43,20 +43,48 @@ pub(crate) fn crlf_to_lf(input: &[u8]) -> Vec<u8> {
 }
 
 /// Appends `input` to `out` with every line end (CRLF, bare LF, bare CR) made CRLF.
-pub(crate) fn push_canonical_eol(out: &mut Vec<u8>, input: &[u8]) {
-    let mut iter = input.iter().peekable();
-    while let Some(&b) = iter.next() {
-        match b {
-            b'\r' => {
-                if iter.peek() == Some(&&b'\n') {
-                    iter.next();
-                }
-                out.extend_from_slice(b"\r\n");
-            }
-            b'\n' => out.extend_from_slice(b"\r\n"),
-            _ => out.push(b),
-        }
+pub(crate) fn push_canonical_eol(out: &mut Vec<u8>, mut input: &[u8]) {
+    out.reserve(input.len());
+    // Copy whole runs between line ends: this runs over every byte of a signed mail.
+    while let Some(i) = input.iter().position(|b| *b == b'\r' || *b == b'\n') {
+        let (run, rest) = input.split_at_checked(i).unwrap_or((input, &[]));
+        out.extend_from_slice(run);
+        out.extend_from_slice(b"\r\n");
+        input = match rest {
+            [b'\r', b'\n', tail @ ..] | [_, tail @ ..] => tail,
+            [] => rest,
+        };
     }
+    out.extend_from_slice(input);
+}
+
+/// Does `data` hold a CR that is not followed by LF?
+pub(crate) fn has_bare_cr(data: &[u8]) -> bool {
+    let mut rest = data;
+    while let Some(i) = rest.iter().position(|b| *b == b'\r') {
+        let tail = rest.get(i.saturating_add(1)..).unwrap_or_default();
+        if tail.first() != Some(&b'\n') {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+/// Does `needle` occur in `haystack`?
+pub(crate) fn occurs(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, more)) = needle.split_first() else {
+        return true;
+    };
+    let mut rest = haystack;
+    while let Some(i) = rest.iter().position(|b| *b == first) {
+        let tail = rest.get(i.saturating_add(1)..).unwrap_or_default();
+        if tail.starts_with(more) {
+            return true;
+        }
+        rest = tail;
+    }
+    false
 }
 
 /// Does `body` need a transfer encoding to be 7-bit data (RFC 2045 §2.7): 8-bit bytes,
@@ -189,6 +217,33 @@ pub(crate) fn qp_decode(body: &[u8]) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn canonical_eol_runs() {
+        for (input, want) in [
+            (&b""[..], &b""[..]),
+            (b"a", b"a"),
+            (b"\n", b"\r\n"),
+            (b"\r", b"\r\n"),
+            (b"\r\n", b"\r\n"),
+            (b"\n\r", b"\r\n\r\n"),
+            (b"a\r\r\nb\nc\r", b"a\r\n\r\nb\r\nc\r\n"),
+        ] {
+            let mut out = Vec::new();
+            push_canonical_eol(&mut out, input);
+            assert_eq!(out, want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn bare_cr_and_occurs() {
+        assert!(!has_bare_cr(b"a\r\nb\n"));
+        assert!(has_bare_cr(b"a\rb"));
+        assert!(has_bare_cr(b"a\r"));
+        assert!(occurs(b"xx--=_smime_1", b"--=_smime_1"));
+        assert!(!occurs(b"xx--=_smime_", b"--=_smime_1"));
+        assert!(!occurs(b"", b"-"));
+    }
 
     #[test]
     fn line_ends() {

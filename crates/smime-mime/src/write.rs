@@ -95,10 +95,7 @@ fn boundary_for(content: &[u8]) -> String {
         for b in bytes {
             boundary.push_str(&format!("{b:02x}"));
         }
-        if !content
-            .windows(boundary.len())
-            .any(|w| w == boundary.as_bytes())
-        {
+        if !crate::encoding::occurs(content, boundary.as_bytes()) {
             return boundary;
         }
     }
