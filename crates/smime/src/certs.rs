@@ -98,7 +98,7 @@ pub fn subject(cert: &Certificate) -> String {
     cert.tbs_certificate().subject().to_string()
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     der::DateTime::from_system_time(t)
         .map(|d| d.to_string())
         .unwrap_or_else(|_| "?".into())

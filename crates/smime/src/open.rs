@@ -160,6 +160,7 @@ pub struct SignerSummary {
     subject: Option<String>,
     algorithm: Option<String>,
     signing_time: Option<SystemTime>,
+    validity: Option<(SystemTime, SystemTime)>,
     weak: bool,
     signature: Result<(), SignerError>,
     certificate: Result<(), CertificateProblem>,
@@ -182,6 +183,10 @@ impl SignerSummary {
     /// The signingTime attribute.
     pub fn signing_time(&self) -> Option<SystemTime> {
         self.signing_time
+    }
+    /// The signer certificate's validity period (notBefore, notAfter).
+    pub fn validity(&self) -> Option<(SystemTime, SystemTime)> {
+        self.validity
     }
     /// Whether the signature uses SHA-1.
     pub fn is_weak(&self) -> bool {
@@ -224,8 +229,12 @@ impl SignerSummary {
         let subject = self.subject.as_deref().unwrap_or("(certificate not found)");
         let alg = self.algorithm.as_deref().unwrap_or("unknown algorithm");
         let weak = if self.weak { " (weak)" } else { "" };
+        let until = self
+            .validity
+            .map(|(_, not_after)| format!(" until {}", crate::certs::rfc3339(not_after)))
+            .unwrap_or_default();
         let validity = match (&self.certificate, &self.chain) {
-            (Ok(()), Ok(())) => "certificate valid and trusted".to_owned(),
+            (Ok(()), Ok(())) => format!("certificate valid{until} and trusted"),
             (Err(e), _) => format!("certificate unusable: {e}"),
             (_, Err(e)) => format!("certificate not trusted: {e}"),
         };
@@ -353,6 +362,10 @@ fn summarise(
         subject: cert.map(subject),
         algorithm: signer.scheme().map(|s| s.name()),
         signing_time: signer.signing_time(),
+        validity: cert.map(|c| {
+            let v = c.tbs_certificate().validity();
+            (v.not_before.to_system_time(), v.not_after.to_system_time())
+        }),
         weak: signer.outcome().is_ok_and(|v| v.is_weak()),
         signature: signer.outcome().map(|_| ()).map_err(Clone::clone),
         certificate,
