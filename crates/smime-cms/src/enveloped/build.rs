@@ -61,14 +61,14 @@ enum PendingRecipient {
 /// [`recipient`](EnvelopeBuilder::recipient): an envelope without recipients does not compile.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), smime_cms::Error> {
-/// # let (cert_a, cert_b): (x509_cert::Certificate, x509_cert::Certificate) = todo!();
+/// # fn demo(cert_a: &x509_cert::Certificate, cert_b: &x509_cert::Certificate)
+/// # -> Result<(), smime_cms::Error> {
 /// use smime_crypto::{ContentEncryptionAlgorithm, KeyTransportScheme};
 /// use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
 ///
 /// let der = smime_cms::EnvelopeBuilder::new(&DEFAULT_PROVIDER, ContentEncryptionAlgorithm::Aes256Gcm)?
-///     .recipient(&cert_a)?
-///     .recipient_with(&cert_b, KeyTransportScheme::OAEP_SHA256)?
+///     .recipient(cert_a)?
+///     .recipient_with(cert_b, KeyTransportScheme::OAEP_SHA256)?
 ///     .encrypt(b"Content-Type: text/plain\r\n\r\nhello\r\n")?;
 /// # Ok(()) }
 /// ```
