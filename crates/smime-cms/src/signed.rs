@@ -183,6 +183,7 @@ impl SignedDataBuilder<'_, WithSigners> {
         let mut digest_algorithms = Vec::new();
         let mut signer_infos = Vec::new();
         let mut certs: Vec<Certificate> = Vec::new();
+        let mut digests = ContentDigests::new(self.provider, content);
         for spec in &self.signers {
             if spec.cert.tbs_certificate().subject_public_key_info() != spec.key.public_key() {
                 return Err(Error::Build(
@@ -194,8 +195,8 @@ impl SignedDataBuilder<'_, WithSigners> {
             if !digest_algorithms.contains(&digest_alg) {
                 digest_algorithms.push(digest_alg.clone());
             }
-            let message_digest = self.provider.hash(hash, content)?;
-            let attrs = self.signed_attributes(spec, &message_digest)?;
+            let message_digest = digests.get(hash)?;
+            let attrs = self.signed_attributes(spec, message_digest)?;
             let attrs_der = attrs.to_der()?;
             let signature = spec.key.sign(&spec.scheme, &attrs_der)?;
             signer_infos.push(SignerInfo {
@@ -280,6 +281,35 @@ impl SignedDataBuilder<'_, WithSigners> {
             Any::encode_from(&ess)?,
         )?);
         Ok(SetOfVec::try_from(attrs)?)
+    }
+}
+
+/// One content and its digests, each computed once however many signers use it.
+struct ContentDigests<'a> {
+    provider: &'a CryptoProvider,
+    content: &'a [u8],
+    done: Vec<(HashAlg, Vec<u8>)>,
+}
+
+impl<'a> ContentDigests<'a> {
+    fn new(provider: &'a CryptoProvider, content: &'a [u8]) -> Self {
+        Self {
+            provider,
+            content,
+            done: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, hash: HashAlg) -> Result<&[u8], smime_crypto::Error> {
+        let index = match self.done.iter().position(|(h, _)| *h == hash) {
+            Some(i) => i,
+            None => {
+                self.done
+                    .push((hash, self.provider.hash(hash, self.content)?));
+                self.done.len().saturating_sub(1)
+            }
+        };
+        Ok(self.done.get(index).map_or(&[][..], |(_, d)| d.as_slice()))
     }
 }
 
@@ -666,6 +696,7 @@ pub fn verify_signed_data(
         (Some(c), None) => c,
         (None, Some(c)) => c.to_vec(),
     };
+    let mut digests = ContentDigests::new(options.provider, &content);
     let signers = parsed
         .signer_infos
         .iter()
@@ -673,10 +704,10 @@ pub fn verify_signed_data(
             verify_signer(
                 info,
                 attrs_raw.as_deref(),
-                &content,
                 parsed.content_type,
                 &parsed.certificates,
                 options,
+                &mut digests,
             )
         })
         .collect();
@@ -707,10 +738,10 @@ fn hex(bytes: &[u8]) -> String {
 fn verify_signer(
     info: &SignerInfo,
     attrs_raw: Option<&[u8]>,
-    content: &[u8],
     content_type: ObjectIdentifier,
     certificates: &[Certificate],
     options: &VerifyOptions<'_>,
+    digests: &mut ContentDigests<'_>,
 ) -> SignerReport {
     let certificate = certificates
         .iter()
@@ -734,11 +765,11 @@ fn verify_signer(
         (Some(cert), Ok(scheme)) => check_signer(
             info,
             attrs_raw,
-            content,
             content_type,
             cert,
             scheme,
             options,
+            digests,
         ),
     };
     SignerReport {
@@ -763,11 +794,11 @@ fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Op
 fn check_signer(
     info: &SignerInfo,
     attrs_raw: Option<&[u8]>,
-    content: &[u8],
     content_type: ObjectIdentifier,
     cert: &Certificate,
     scheme: &SignatureScheme,
     options: &VerifyOptions<'_>,
+    digests: &mut ContentDigests<'_>,
 ) -> Result<VerifiedSigner, SignerError> {
     let digest_hash =
         HashAlg::from_oid(info.digest_alg.oid).map_err(SignerError::UnsupportedAlgorithm)?;
@@ -808,10 +839,10 @@ fn check_signer(
             let md: OctetString = md
                 .decode_as()
                 .map_err(|_| SignerError::BadAttribute("messageDigest"))?;
-            let actual = provider
-                .hash(digest_hash, content)
+            let actual = digests
+                .get(digest_hash)
                 .map_err(SignerError::UnsupportedAlgorithm)?;
-            if md.as_bytes() != actual.as_slice() {
+            if md.as_bytes() != actual {
                 return Err(SignerError::MessageDigestMismatch);
             }
             // signingTime (RFC 5652 §11.3): optional, but single-valued and well-formed.
@@ -823,7 +854,7 @@ fn check_signer(
             check_signing_certificate(attrs, cert, provider)?;
             raw
         }
-        (None, _) => content,
+        (None, _) => digests.content,
         (Some(_), None) => {
             return Err(SignerError::Malformed("signed attributes not found".into()));
         }
