@@ -73,20 +73,34 @@ impl Gpgsm {
         .unwrap();
         for who in ["alice", "bob"] {
             let p12 = path.join(format!("{who}.p12"));
-            openssl_ok(&[
-                "pkcs12",
-                "-export",
-                "-legacy",
-                "-in",
-                &pki().cert(who),
-                "-inkey",
-                &pki().key(who),
-                "-passout",
-                &format!("pass:{PASS}"),
-                "-out",
-                p12.to_str().unwrap(),
-            ]);
-            gpg.run_pass(&["--import", p12.to_str().unwrap()]).ok();
+            // gpgsm 2.2.40 now and then fails to decrypt the key bag of a legacy PKCS#12 file
+            // ("data error at shrouded_key_bag.decrypted-text"), depending on the random salt
+            // and IV of the export: export again, with fresh randomness, until it imports.
+            let mut imported = None;
+            for _ in 0..8 {
+                openssl_ok(&[
+                    "pkcs12",
+                    "-export",
+                    "-legacy",
+                    "-in",
+                    &pki().cert(who),
+                    "-inkey",
+                    &pki().key(who),
+                    "-passout",
+                    &format!("pass:{PASS}"),
+                    "-out",
+                    p12.to_str().unwrap(),
+                ]);
+                let out = gpg.run_pass(&["--import", p12.to_str().unwrap()]);
+                if out.code == 0 {
+                    imported = Some(out);
+                    break;
+                }
+            }
+            assert!(
+                imported.is_some(),
+                "gpgsm could not import {who}'s PKCS#12 file"
+            );
         }
         gpg
     }
