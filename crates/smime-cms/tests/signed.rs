@@ -679,3 +679,80 @@ fn garbage_and_huge_lengths_are_typed_errors() {
         Error::UnexpectedContentType { .. }
     ));
 }
+
+/// Splits DER `input` into its top-level TLVs (definite lengths; test helper).
+fn tlvs(mut input: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let (len, hdr) = match input[1] {
+            l if l < 0x80 => (usize::from(l), 2),
+            0x81 => (usize::from(input[2]), 3),
+            0x82 => (usize::from(input[2]) << 8 | usize::from(input[3]), 4),
+            other => panic!("length form {other:#x}"),
+        };
+        let (tlv, rest) = input.split_at(hdr + len);
+        out.push(tlv);
+        input = rest;
+    }
+    out
+}
+
+#[test]
+fn unsorted_signed_attributes_verify_over_the_bytes_received() {
+    // A sender that does not sort its signed attributes (DER would) signs the SET in its own
+    // order. Re-encoding the parsed attributes would sort them and break the signature: we
+    // must verify over the bytes as received.
+    use smime_crypto::Signer as _;
+    let pki = Pki::new();
+    let (cert, key) = (pki.cert("rsa"), pki.key("rsa"));
+    let der = SignedDataBuilder::new(&P)
+        .signer(&cert, &key)
+        .with_signing_time(SystemTime::now())
+        .sign(CONTENT)
+        .unwrap();
+    let ci = cms::content_info::ContentInfo::from_der(&der).unwrap();
+    let sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+    let si = sd.signer_infos.0.iter().next().unwrap();
+    let attrs = si.signed_attrs.as_ref().unwrap();
+    let sorted = der::Encode::to_der(attrs).unwrap(); // 0x31 len || attributes in DER order
+    let header_len = sorted.len()
+        - attrs
+            .iter()
+            .map(|a| der::Encode::to_der(a).unwrap().len())
+            .sum::<usize>();
+    let mut elements = tlvs(&sorted[header_len..]);
+    assert!(elements.len() >= 4);
+    elements.reverse();
+    let mut unsorted = sorted[..header_len].to_vec();
+    for e in &elements {
+        unsorted.extend_from_slice(e);
+    }
+    assert_ne!(unsorted, sorted);
+    let new_sig = key.sign(&key.default_scheme(), &unsorted).unwrap();
+    let old_sig = si.signature.as_bytes();
+    assert_eq!(new_sig.len(), old_sig.len());
+
+    // Put the unsorted attributes ([0] IMPLICIT, same length) and the new signature in place.
+    let mut tampered = der.clone();
+    let at = der
+        .windows(sorted.len() - header_len)
+        .position(|w| w == &sorted[header_len..])
+        .unwrap();
+    tampered[at..at + sorted.len() - header_len].copy_from_slice(&unsorted[header_len..]);
+    let at = der
+        .windows(old_sig.len())
+        .position(|w| w == old_sig)
+        .unwrap();
+    tampered[at..at + old_sig.len()].copy_from_slice(&new_sig);
+
+    let report = verify_signed_data(&tampered, None, &VerifyOptions::new(&P)).unwrap();
+    assert!(report.all_verified(), "{:?}", report.signers()[0].outcome());
+    // And the same bytes with the original signature no longer verify.
+    let mut mixed = tampered.clone();
+    mixed[at..at + old_sig.len()].copy_from_slice(old_sig);
+    let report = verify_signed_data(&mixed, None, &VerifyOptions::new(&P)).unwrap();
+    assert_eq!(
+        report.signers()[0].outcome(),
+        Err(&SignerError::BadSignature)
+    );
+}
