@@ -13,6 +13,21 @@
 //! * Algorithm descriptions ([`HashAlg`], [`SignatureScheme`], [`ContentEncryptionAlgorithm`],
 //!   [`KeyTransportScheme`], [`EcCurve`]) with their ASN.1 `AlgorithmIdentifier` forms.
 //!
+//! ```
+//! use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
+//! use smime_crypto::{EcCurve, SignatureScheme, HashAlg, Signer};
+//!
+//! let key = SoftwareKey::generate_ec(EcCurve::P256)?;
+//! let scheme = key.default_scheme();
+//! assert_eq!(scheme, SignatureScheme::Ecdsa(HashAlg::Sha256));
+//! let signature = key.sign(&scheme, b"message")?;
+//! DEFAULT_PROVIDER.verify_signature(key.public_key(), &scheme, b"message", &signature)?;
+//! assert!(DEFAULT_PROVIDER
+//!     .verify_signature(key.public_key(), &scheme, b"other message", &signature)
+//!     .is_err());
+//! # Ok::<(), smime_crypto::Error>(())
+//! ```
+//!
 //! # Decryption without oracles
 //!
 //! [`KeyTransportDecrypter::decrypt_content_key`] never fails because of a bad RSA padding or a
