@@ -23,6 +23,23 @@
 //!
 //! The result is a [`ValidatedPath`] that only this crate can make.
 //!
+//! ```no_run
+//! use std::time::SystemTime;
+//! use der::Decode;
+//! use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
+//! use smime_pkix::{TrustAnchors, ValidationOptions, validate_path};
+//! use x509_cert::Certificate;
+//!
+//! let read = |p: &str| Certificate::from_der(&std::fs::read(p)?).map_err(Box::<dyn std::error::Error>::from);
+//! let anchors = TrustAnchors::from_certificates([&read("root.der")?])?;
+//! let leaf = read("alice.der")?;
+//! let pool = [read("intermediate.der")?];
+//! let path = validate_path(&anchors, &leaf, &pool, &ValidationOptions::new(SystemTime::now()),
+//!     &DEFAULT_PROVIDER)?;
+//! println!("valid under policies {:?}", path.user_constrained_policy_set());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Not checked (yet)
 //!
 //! Revocation, and the S/MIME profile of the end entity (extended key usage, key usage for

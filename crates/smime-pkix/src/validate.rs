@@ -189,10 +189,8 @@ pub(crate) fn check_signature(
     let signature = cert
         .signature()
         .as_bytes()
-        .ok_or_else(|| PathError::Malformed {
-            cert: id.clone(),
-            reason: "signature BIT STRING has unused bits".into(),
-        })?;
+        // A signature with unused bits cannot be a valid RSA or ECDSA signature.
+        .ok_or_else(|| PathError::BadSignature { cert: id.clone() })?;
     provider
         .verify_signature(issuer_key, &scheme, &tbs, signature)
         .map_err(|e| match e {

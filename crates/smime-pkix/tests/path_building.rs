@@ -1,0 +1,204 @@
+//! Path building over an unordered pool, budgets and error selection, on PKITS certificates.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use der::Decode;
+use serde_json::Value;
+use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
+use smime_pkix::{
+    PathError, TrustAnchor, TrustAnchors, ValidationOptions, validate_chain, validate_path,
+};
+use x509_cert::Certificate;
+
+fn pkits_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../third-party/pkits")
+}
+
+fn cert(name: &str) -> Certificate {
+    Certificate::from_der(&std::fs::read(pkits_dir().join("certs").join(name)).unwrap()).unwrap()
+}
+
+fn options() -> ValidationOptions {
+    ValidationOptions::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_302_825_600))
+}
+
+fn anchors() -> TrustAnchors {
+    TrustAnchors::from_certificates([&cert("TrustAnchorRootCertificate.crt")]).unwrap()
+}
+
+/// Every PKITS certificate that parses, except the trust anchor.
+fn whole_pool() -> Vec<Certificate> {
+    let mut names: Vec<_> = std::fs::read_dir(pkits_dir().join("certs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "TrustAnchorRootCertificate.crt")
+        .collect();
+    // A fixed, non-alphabetical order, so that the pool is "unordered".
+    names.sort_by_key(|n| n.chars().rev().collect::<String>());
+    names
+        .iter()
+        .filter_map(|n| {
+            Certificate::from_der(&std::fs::read(pkits_dir().join("certs").join(n)).unwrap()).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn builds_a_three_certificate_path_from_an_unordered_pool() {
+    let leaf = cert("ValidCertificatePathTest1EE.crt");
+    let pool = [
+        cert("GoodsubCACert.crt"),
+        cert("GoodCACert.crt"),
+        cert("BadSignedCACert.crt"),
+    ];
+    let path = validate_path(&anchors(), &leaf, &pool, &options(), &DEFAULT_PROVIDER).unwrap();
+    assert_eq!(path.certificates().len(), 2);
+    assert_eq!(path.end_entity(), Some(&leaf));
+    assert_eq!(path.certificates()[0], pool[1]);
+    assert_eq!(
+        path.anchor().subject(),
+        cert("TrustAnchorRootCertificate.crt")
+            .tbs_certificate()
+            .subject()
+    );
+}
+
+/// Every valid PKITS entry without policy inputs also validates when its path has to be found
+/// among all 400 PKITS certificates (several candidates per name: re-keyed and self-issued CAs,
+/// which also form loops), within the default budgets.
+#[test]
+fn valid_pkits_paths_are_found_in_the_whole_pool() {
+    let text = std::fs::read_to_string(pkits_dir().join("expectations.json")).unwrap();
+    let expectations: Value = serde_json::from_str(&text).unwrap();
+    let pool = whole_pool();
+    let exceptions = std::fs::read_to_string(pkits_dir().join("exceptions.json")).unwrap();
+    let mut checked = 0;
+    for t in expectations["tests"].as_array().unwrap() {
+        let id = t["id"].as_str().unwrap();
+        let default_inputs = t["initial_policy_set"] == serde_json::json!(["2.5.29.32.0"])
+            && t["initial_explicit_policy"] == false
+            && t["initial_policy_mapping_inhibit"] == false
+            && t["initial_inhibit_any_policy"] == false;
+        if t["expected"] != "valid" || !default_inputs || exceptions.contains(&format!("\"{id}\""))
+        {
+            continue;
+        }
+        let leaf_name = t["chain"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap();
+        let leaf =
+            Certificate::from_der(&std::fs::read(pkits_dir().join(leaf_name)).unwrap()).unwrap();
+        if let Err(e) = validate_path(&anchors(), &leaf, &pool, &options(), &DEFAULT_PROVIDER) {
+            panic!("{id}: {e}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 70, "{checked}");
+}
+
+#[test]
+fn missing_issuer_is_reported_for_the_right_certificate() {
+    let leaf = cert("ValidCertificatePathTest1EE.crt");
+    let err = validate_path(&anchors(), &leaf, &[], &options(), &DEFAULT_PROVIDER).unwrap_err();
+    match err {
+        PathError::IssuerNotFound { cert, issuer } => {
+            assert_eq!(cert.position, 0);
+            assert!(issuer.contains("Good CA"), "{issuer}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_most_specific_error_wins() {
+    // The only candidate issuer has a bad signature: better than "issuer not found".
+    let leaf = cert("InvalidCASignatureTest2EE.crt");
+    let pool = [cert("BadSignedCACert.crt")];
+    let err = validate_path(&anchors(), &leaf, &pool, &options(), &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
+        matches!(err, PathError::BadSignature { ref cert } if cert.position == 1),
+        "{err:?}"
+    );
+
+    // An expired intermediate: the error names it.
+    let leaf = cert("InvalidCAnotAfterDateTest5EE.crt");
+    let pool = [cert("BadnotAfterDateCACert.crt")];
+    let err = validate_path(&anchors(), &leaf, &pool, &options(), &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
+        matches!(err, PathError::Expired { ref cert, .. } if cert.position == 1),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn budgets_stop_the_work() {
+    let leaf = cert("ValidCertificatePathTest1EE.crt");
+    let pool = [cert("GoodCACert.crt")];
+    let mut o = options();
+    o.max_signature_checks = 1;
+    let err = validate_path(&anchors(), &leaf, &pool, &o, &DEFAULT_PROVIDER).unwrap_err();
+    assert!(matches!(err, PathError::BudgetExceeded { .. }), "{err:?}");
+
+    let mut o = options();
+    o.max_path_building_steps = 1;
+    let err = validate_path(&anchors(), &leaf, &pool, &o, &DEFAULT_PROVIDER).unwrap_err();
+    assert!(matches!(err, PathError::BudgetExceeded { .. }), "{err:?}");
+
+    let pool = whole_pool();
+    let mut o = options();
+    o.max_path_building_steps = 3;
+    let leaf = cert("ValidBasicSelfIssuedNewWithOldTest4EE.crt");
+    let result = validate_path(&anchors(), &leaf, &pool, &o, &DEFAULT_PROVIDER);
+    assert!(matches!(
+        result,
+        Err(PathError::BudgetExceeded { .. }) | Ok(_)
+    ));
+}
+
+#[test]
+fn sha1_and_order_of_validate_chain() {
+    let anchor = TrustAnchor::from_certificate(&cert("TrustAnchorRootCertificate.crt")).unwrap();
+    // Wrong order: the end entity first.
+    let chain = [
+        cert("ValidCertificatePathTest1EE.crt"),
+        cert("GoodCACert.crt"),
+    ];
+    let err = validate_chain(&anchor, &chain, &options(), &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PathError::NameChaining { .. } | PathError::BadSignature { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        validate_chain(&anchor, &[], &options(), &DEFAULT_PROVIDER).unwrap_err(),
+        PathError::EmptyChain
+    );
+}
+
+#[test]
+fn errors_name_the_certificate() {
+    let anchor = TrustAnchor::from_certificate(&cert("TrustAnchorRootCertificate.crt")).unwrap();
+    let chain = [cert(
+        "InvalidUnknownCriticalCertificateExtensionTest2EE.crt",
+    )];
+    let err = validate_chain(&anchor, &chain, &options(), &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
+        matches!(err, PathError::UnknownCriticalExtension { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("certificate #0"), "{text}");
+}
