@@ -77,10 +77,6 @@ impl PolicyTree {
         self.nodes.get(i)
     }
 
-    fn has_children(&self, i: usize) -> bool {
-        self.nodes.iter().any(|n| n.alive && n.parent == Some(i))
-    }
-
     /// Processes the certificatePolicies of the certificate at `depth` (§6.1.3 (d)(1)-(3)):
     /// `policies` are its policy identifiers; `any_allowed` says whether its anyPolicy counts
     /// (inhibit_anyPolicy > 0, or a self-issued intermediate).
@@ -113,14 +109,16 @@ impl PolicyTree {
             }
         }
         if any_in_cert && any_allowed {
+            let existing: BTreeSet<(usize, ObjectIdentifier)> = self
+                .nodes
+                .iter()
+                .filter(|n| n.alive && n.depth == depth)
+                .filter_map(|n| n.parent.map(|p| (p, n.policy)))
+                .collect();
             for &i in &parents {
                 let expected = self.node(i).map(|n| n.expected.clone()).unwrap_or_default();
                 for e in expected {
-                    let exists = self
-                        .nodes
-                        .iter()
-                        .any(|n| n.alive && n.parent == Some(i) && n.policy == e);
-                    if !exists {
+                    if !existing.contains(&(i, e)) {
                         self.push(i, e, vec![e], depth)?;
                     }
                 }
@@ -133,12 +131,16 @@ impl PolicyTree {
     /// Removes, repeatedly, nodes above `depth` that have no children (§6.1.3 (d)(3)).
     fn prune(&mut self, depth: usize) {
         for d in (0..depth).rev() {
-            for i in self.at_depth(d) {
-                if !self.has_children(i)
-                    && let Some(n) = self.nodes.get_mut(i)
-                {
-                    n.alive = false;
-                }
+            let parents: BTreeSet<usize> = self
+                .nodes
+                .iter()
+                .filter(|n| n.alive && n.depth == d.saturating_add(1))
+                .filter_map(|n| n.parent)
+                .collect();
+            for n in self.nodes.iter_mut().enumerate().filter_map(|(i, n)| {
+                (n.alive && n.depth == d && !parents.contains(&i)).then_some(n)
+            }) {
+                n.alive = false;
             }
         }
     }
@@ -300,5 +302,60 @@ impl PolicyTree {
             out.retain(|p| initial.contains(p));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn p(n: u32) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.2.1.48")
+            .push_arc(n)
+            .unwrap()
+    }
+
+    #[test]
+    fn mapping_explosion_is_bounded() {
+        // Every certificate asserts P1..P10 and maps each to all of them: the tree would grow
+        // tenfold per certificate.
+        let policies: Vec<_> = (1..=10).map(p).collect();
+        let mappings: Vec<_> = policies
+            .iter()
+            .flat_map(|a| policies.iter().map(move |b| (*a, *b)))
+            .collect();
+        let mut tree = PolicyTree::new();
+        let mut result = Ok(());
+        for depth in 1..=8 {
+            result = tree
+                .process_certificate(depth, &policies, true)
+                .and_then(|()| tree.apply_mappings(depth, &mappings, true));
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn mapping_and_user_set() {
+        let mut tree = PolicyTree::new();
+        tree.process_certificate(1, &[p(1)], true).unwrap();
+        tree.apply_mappings(1, &[(p(1), p(2))], true).unwrap();
+        tree.process_certificate(2, &[p(2)], true).unwrap();
+        assert!(!tree.is_empty());
+        assert_eq!(
+            tree.user_constrained_policy_set(2, &[ANY_POLICY]),
+            BTreeSet::from([p(1)])
+        );
+        let mut narrowed = tree.clone();
+        narrowed.intersect(2, &[p(2)]).unwrap();
+        assert!(narrowed.is_empty());
+        tree.intersect(2, &[p(1)]).unwrap();
+        assert_eq!(
+            tree.user_constrained_policy_set(2, &[p(1)]),
+            BTreeSet::from([p(1)])
+        );
     }
 }
