@@ -16,7 +16,10 @@
 //! * basicConstraints and pathLenConstraint (self-issued certificates not counted), keyUsage
 //!   keyCertSign on CA certificates;
 //! * name constraints for directoryName, rfc822Name (mailbox, host and `.domain` forms; the
-//!   subject's emailAddress attributes count as rfc822Names), dNSName, URI and iPAddress;
+//!   subject's emailAddress attributes and `id-on-SmtpUTF8Mailbox` names (RFC 9598) count as
+//!   rfc822Names; an internationalised domain, which would need IDNA conversion, is refused
+//!   wherever an rfc822Name constraint applies), dNSName, URI and iPAddress; other name forms
+//!   under a constraint of their own form are refused;
 //! * the certificate policy tree: initial policy set, explicit policy, policy-mapping inhibit,
 //!   inhibit anyPolicy, policy mappings, policyConstraints and inhibitAnyPolicy extensions;
 //! * unknown critical extensions are rejected.

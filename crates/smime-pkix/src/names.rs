@@ -12,6 +12,10 @@ use x509_cert::name::{Name, RelativeDistinguishedName};
 pub(crate) const EMAIL_ADDRESS_ATTR: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
 
+/// id-on-SmtpUTF8Mailbox (RFC 9598).
+pub(crate) const SMTP_UTF8_MAILBOX: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.8.9");
+
 /// A directory string value decoded and prepared for comparison: leading and trailing
 /// whitespace removed, inner runs of whitespace collapsed to one space, case folded
 /// (a simplification of the RFC 4518 string preparation that RFC 5280 §7.1 asks for).
@@ -155,6 +159,8 @@ pub(crate) enum SubjectName<'a> {
     Dn(&'a Name),
     /// An rfc822Name (a SAN, or the subject's emailAddress attribute).
     Email(String),
+    /// An `id-on-SmtpUTF8Mailbox` otherName (RFC 9598), constrained by rfc822Name subtrees.
+    SmtpUtf8(String),
     /// Any other general name from the subjectAltName.
     General(&'a GeneralName),
 }
@@ -164,6 +170,7 @@ impl SubjectName<'_> {
         match self {
             Self::Dn(n) => format!("directoryName {n}"),
             Self::Email(e) => format!("rfc822Name {e}"),
+            Self::SmtpUtf8(e) => format!("SmtpUTF8Mailbox {e}"),
             Self::General(GeneralName::DnsName(d)) => format!("dNSName {d}"),
             Self::General(GeneralName::UniformResourceIdentifier(u)) => format!("URI {u}"),
             Self::General(GeneralName::IpAddress(ip)) => {
@@ -183,6 +190,10 @@ enum Match {
     Inside,
     /// Same form, and the name is outside.
     Outside,
+    /// Same form, but this crate cannot decide (an internationalised domain against an
+    /// rfc822Name subtree, which would need IDNA conversion): counts as inside an excluded
+    /// subtree and outside a permitted one.
+    Undecided,
 }
 
 fn ia5(s: &Ia5String) -> &str {
@@ -194,6 +205,16 @@ fn matches(name: &SubjectName<'_>, subtree: &GeneralSubtree) -> Match {
     match (name, &subtree.base) {
         (SubjectName::Dn(n), GeneralName::DirectoryName(base)) => inside(dn_within(n, base)),
         (SubjectName::Email(e), GeneralName::Rfc822Name(c)) => inside(rfc822_within(e, ia5(c))),
+        (SubjectName::SmtpUtf8(e), GeneralName::Rfc822Name(c)) => {
+            // RFC 9598 §6: the domain part is compared as for rfc822Name; a mailbox constraint
+            // (ASCII) never matches a mailbox that needed SmtpUTF8Mailbox.
+            match e.rsplit_once('@') {
+                Some((_, host)) if host.is_ascii() => {
+                    inside(!ia5(c).contains('@') && rfc822_within(e, ia5(c)))
+                }
+                _ => Match::Undecided,
+            }
+        }
         (SubjectName::General(g), base) => match (g, base) {
             (GeneralName::DnsName(n), GeneralName::DnsName(c)) => {
                 inside(dns_within(ia5(n), ia5(c)))
@@ -241,7 +262,7 @@ impl NameConstraintState {
         let excluded = self
             .excluded
             .iter()
-            .any(|s| matches(name, s) == Match::Inside);
+            .any(|s| matches!(matches(name, s), Match::Inside | Match::Undecided));
         if excluded {
             return false;
         }
@@ -250,7 +271,7 @@ impl NameConstraintState {
             for s in set {
                 match matches(name, s) {
                     Match::Inside => return true,
-                    Match::Outside => same_form = true,
+                    Match::Outside | Match::Undecided => same_form = true,
                     Match::OtherForm => {}
                 }
             }
@@ -279,6 +300,7 @@ pub(crate) fn subject_emails(subject: &Name) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -291,6 +313,35 @@ mod tests {
         assert!(rfc822_within("a@example.com", "a@example.com"));
         assert!(!rfc822_within("b@example.com", "a@example.com"));
         assert!(!rfc822_within("no-at-sign", "example.com"));
+    }
+
+    #[test]
+    fn smtp_utf8_mailboxes() {
+        use x509_cert::ext::pkix::name::GeneralName;
+        let subtree = |c: &str| GeneralSubtree {
+            base: GeneralName::Rfc822Name(Ia5String::new(c).unwrap()),
+            minimum: 0,
+            maximum: None,
+        };
+        let ascii_host = SubjectName::SmtpUtf8("j\u{f6}rg@example.com".into());
+        assert_eq!(matches(&ascii_host, &subtree("example.com")), Match::Inside);
+        assert_eq!(
+            matches(&ascii_host, &subtree(".example.com")),
+            Match::Outside
+        );
+        assert_eq!(
+            matches(&ascii_host, &subtree("x@example.com")),
+            Match::Outside
+        );
+        let idn_host = SubjectName::SmtpUtf8("j\u{f6}rg@b\u{fc}ro.example".into());
+        assert_eq!(
+            matches(&idn_host, &subtree("example.com")),
+            Match::Undecided
+        );
+        let mut state = NameConstraintState::default();
+        state.excluded.push(subtree("xn--bro-hoa.example"));
+        assert!(!state.allows(&idn_host));
+        assert!(state.allows(&ascii_host));
     }
 
     #[test]

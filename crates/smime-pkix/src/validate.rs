@@ -224,6 +224,12 @@ fn constrained_names<'a>(
     for g in san.map(|s| s.0.as_slice()).unwrap_or_default() {
         names.push(match g {
             GeneralName::Rfc822Name(e) => SubjectName::Email(e.to_string()),
+            GeneralName::OtherName(o) if o.type_id == crate::names::SMTP_UTF8_MAILBOX => {
+                match der::asn1::Utf8StringRef::try_from(&o.value) {
+                    Ok(s) => SubjectName::SmtpUtf8(s.as_str().to_owned()),
+                    Err(_) => SubjectName::General(g),
+                }
+            }
             GeneralName::DirectoryName(n) => SubjectName::Dn(n),
             other => SubjectName::General(other),
         });
