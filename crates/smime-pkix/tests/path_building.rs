@@ -167,7 +167,7 @@ fn budgets_stop_the_work() {
 }
 
 #[test]
-fn sha1_and_order_of_validate_chain() {
+fn validate_chain_wants_issuer_to_subject_order() {
     let anchor = TrustAnchor::from_certificate(&cert("TrustAnchorRootCertificate.crt")).unwrap();
     // Wrong order: the end entity first.
     let chain = [
@@ -201,4 +201,40 @@ fn errors_name_the_certificate() {
     );
     let text = err.to_string();
     assert!(text.contains("certificate #0"), "{text}");
+}
+
+/// Every PKITS certificate as the end entity, with all others as the pool: no panic, and the
+/// default budgets bound the work (valid or not does not matter here).
+#[test]
+fn every_pkits_certificate_as_leaf_terminates() {
+    let pool = whole_pool();
+    let anchors = anchors();
+    let mut valid = 0;
+    for leaf in &pool {
+        if validate_path(&anchors, leaf, &pool, &options(), &DEFAULT_PROVIDER).is_ok() {
+            valid += 1;
+        }
+    }
+    assert!(valid > 100, "{valid}");
+}
+
+/// RFC 4134's certificates are signed with sha1WithRSAEncryption: refused unless allowed.
+#[test]
+fn sha1_only_when_allowed() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../third-party/rfc4134");
+    let read = |n: &str| Certificate::from_der(&std::fs::read(dir.join(n)).unwrap()).unwrap();
+    let carl = read("CarlRSASelf.cer");
+    let alice = read("AliceRSASignByCarl.cer");
+    let anchors = TrustAnchors::from_certificates([&carl]).unwrap();
+    let err = validate_path(&anchors, &alice, &[], &options(), &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
+        matches!(err, PathError::WeakSignatureAlgorithm { .. }),
+        "{err:?}"
+    );
+    let mut o = options();
+    o.allow_sha1 = true;
+    let path = validate_path(&anchors, &alice, &[], &o, &DEFAULT_PROVIDER).unwrap();
+    assert_eq!(path.certificates(), &[alice]);
+    // No certificatePolicies: the policy tree is NULL, which is fine without explicit policy.
+    assert!(path.user_constrained_policy_set().is_empty());
 }
