@@ -57,6 +57,7 @@ use const_oid::ObjectIdentifier;
 
 mod anchor;
 mod build;
+pub mod crl;
 mod error;
 mod names;
 mod policy;
