@@ -21,12 +21,12 @@ use const_oid::db::rfc5280::{
     ID_CE_HOLD_INSTRUCTION_CODE, ID_CE_INVALIDITY_DATE, ID_CE_ISSUING_DISTRIBUTION_POINT,
     ID_CE_KEY_USAGE,
 };
-use der::asn1::{AnyRef, GeneralizedTime, Uint};
+use der::asn1::{AnyRef, BitString, GeneralizedTime, Uint};
 use der::{Decode, Encode, Sequence};
 use smime_crypto::{CryptoProvider, SignatureScheme};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
-use x509_cert::crl::CertificateList;
+use x509_cert::crl::RevokedCert;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::KeyUsage;
 use x509_cert::ext::pkix::crl::CrlReason;
@@ -241,6 +241,38 @@ struct RawCrl<'a> {
     signature: AnyRef<'a>,
 }
 
+/// `TBSCertList` with the version OPTIONAL as in RFC 5280 §5.1 (x509-cert 0.3 requires it, so
+/// version 1 CRLs would not parse).
+///
+/// ```text
+/// TBSCertList  ::=  SEQUENCE  {
+///      version                 Version OPTIONAL, -- if present, MUST be v2
+///      signature               AlgorithmIdentifier,
+///      issuer                  Name,
+///      thisUpdate              Time,
+///      nextUpdate              Time OPTIONAL,
+///      revokedCertificates     SEQUENCE OF SEQUENCE  { ... } OPTIONAL,
+///      crlExtensions           [0]  EXPLICIT Extensions OPTIONAL }
+/// ```
+#[derive(Sequence)]
+struct TbsCertList {
+    version: Option<x509_cert::Version>,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    this_update: Time,
+    next_update: Option<Time>,
+    revoked_certificates: Option<Vec<RevokedCert>>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    crl_extensions: Option<Vec<Extension>>,
+}
+
+#[derive(Sequence)]
+struct CertificateList {
+    tbs_cert_list: TbsCertList,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: BitString,
+}
+
 /// A parsed certificate revocation list (RFC 5280 §5.1).
 ///
 /// ```text
@@ -379,18 +411,20 @@ impl Crl {
     fn parse_der(der: &[u8]) -> Result<Self, CrlError> {
         let raw = RawCrl::from_der(der).map_err(malformed)?;
         let tbs_der = raw.tbs.to_der().map_err(malformed)?;
-        let list: CertificateList = CertificateList::from_der(der).map_err(malformed)?;
+        let list = CertificateList::from_der(der).map_err(malformed)?;
         let tbs = &list.tbs_cert_list;
-        let has_ext_or_v2 = tbs.crl_extensions.is_some()
+        let has_extensions = tbs.crl_extensions.is_some()
             || tbs
                 .revoked_certificates
                 .iter()
                 .flatten()
                 .any(|r| r.crl_entry_extensions.is_some());
         match tbs.version {
-            x509_cert::Version::V1 if has_ext_or_v2 => return Err(CrlError::UnsupportedVersion),
-            x509_cert::Version::V1 | x509_cert::Version::V2 => {}
-            x509_cert::Version::V3 => return Err(CrlError::UnsupportedVersion),
+            None | Some(x509_cert::Version::V1) if has_extensions => {
+                return Err(CrlError::UnsupportedVersion);
+            }
+            None | Some(x509_cert::Version::V1 | x509_cert::Version::V2) => {}
+            Some(x509_cert::Version::V3) => return Err(CrlError::UnsupportedVersion),
         }
         if tbs.signature != list.signature_algorithm {
             return Err(CrlError::SignatureAlgorithmMismatch);
