@@ -6,14 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-10}"
-mkdir -p seeds/cms seeds/mime
+mkdir -p seeds/cms seeds/mime seeds/crl
 cp ../third-party/rfc4134/*.bin ../third-party/rfc9216/examples-cms/der/*.p7m \
    ../third-party/openssl/test/recipes/80-test_cms_data/*.cms seeds/cms/
 cp ../third-party/rfc4134/*.eml ../third-party/real-world-smime/thunderbird-nss/*.eml \
    ../third-party/real-world-smime/mimekit/thunderbird-signed.txt ../tests/fuzz-regressions/mime/* seeds/mime/
-for target in ber verify decrypt keys mime; do
+cp ../third-party/pkits/crls/*.crl ../third-party/rfc4134/*.crl seeds/crl/
+for target in ber verify decrypt keys mime crl; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
+  [ "$target" = crl ] && seeds=seeds/crl
   mkdir -p "corpus/$target"
   echo "== $target (${seconds}s)"
   cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \
