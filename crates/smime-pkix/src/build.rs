@@ -4,11 +4,12 @@ use smime_crypto::CryptoProvider;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
 
-use crate::ValidationOptions;
 use crate::anchor::{TrustAnchor, TrustAnchors};
 use crate::error::{CertId, PathError};
 use crate::names::name_eq;
+use crate::revocation::{PathCheck, RevocationContext};
 use crate::validate::{Budget, ValidatedPath, process_path};
+use crate::{RevocationPolicy, ValidationOptions};
 
 /// The most certificates a built path may hold below the anchor (end entity included).
 const MAX_PATH_CERTIFICATES: usize = 10;
@@ -38,16 +39,36 @@ fn key_ids_match(aki: Option<&[u8]>, ski: Option<&[u8]>) -> bool {
     }
 }
 
-struct Builder<'a> {
+pub(crate) struct Builder<'a> {
     anchors: &'a TrustAnchors,
     pool: &'a [Certificate],
     options: &'a ValidationOptions,
     provider: &'a CryptoProvider,
-    budget: Budget,
+    budget: &'a Budget,
+    revocation: RevocationContext<'a>,
     best: Option<PathError>,
 }
 
 impl<'a> Builder<'a> {
+    pub(crate) fn new(
+        anchors: &'a TrustAnchors,
+        pool: &'a [Certificate],
+        options: &'a ValidationOptions,
+        provider: &'a CryptoProvider,
+        budget: &'a Budget,
+        revocation: RevocationContext<'a>,
+    ) -> Self {
+        Self {
+            anchors,
+            pool,
+            options,
+            provider,
+            budget,
+            revocation,
+            best: None,
+        }
+    }
+
     fn record(&mut self, e: PathError) {
         self.best = Some(match self.best.take() {
             Some(b) => b.most_specific(e),
@@ -61,13 +82,9 @@ impl<'a> Builder<'a> {
         path: &[&'a Certificate],
     ) -> Result<Option<ValidatedPath>, PathError> {
         let chain: Vec<&Certificate> = path.iter().rev().copied().collect();
-        match process_path(
-            anchor,
-            &chain,
-            self.options,
-            self.provider,
-            &mut self.budget,
-        ) {
+        let result = process_path(anchor, &chain, self.options, self.provider, self.budget)
+            .and_then(|v| check_revocation(v, anchor, &chain, self.check()));
+        match result {
             Ok(v) => Ok(Some(v)),
             Err(e @ PathError::BudgetExceeded { .. }) => Err(e),
             Err(e) => {
@@ -77,18 +94,36 @@ impl<'a> Builder<'a> {
         }
     }
 
+    fn check(&self) -> PathCheck<'a> {
+        PathCheck {
+            ctx: self.revocation,
+            options: self.options,
+            provider: self.provider,
+            budget: self.budget,
+        }
+    }
+
+    /// Builds and validates a path from `leaf`.
+    pub(crate) fn build(&mut self, leaf: &'a Certificate) -> Result<ValidatedPath, PathError> {
+        let mut path = vec![leaf];
+        match self.extend(&mut path)? {
+            Some(v) => Ok(v),
+            None => Err(self.best.take().unwrap_or(PathError::IssuerNotFound {
+                cert: CertId {
+                    position: 0,
+                    subject: leaf.tbs_certificate().subject().to_string(),
+                },
+                issuer: leaf.tbs_certificate().issuer().to_string(),
+            })),
+        }
+    }
+
     /// Extends `path` (end entity first) towards an anchor, depth first.
     fn extend(
         &mut self,
         path: &mut Vec<&'a Certificate>,
     ) -> Result<Option<ValidatedPath>, PathError> {
-        self.budget.steps_left =
-            self.budget
-                .steps_left
-                .checked_sub(1)
-                .ok_or(PathError::BudgetExceeded {
-                    what: "path-building steps",
-                })?;
+        self.budget.step()?;
         let Some(current) = path.last().copied() else {
             return Err(PathError::EmptyChain);
         };
@@ -148,7 +183,13 @@ impl<'a> Builder<'a> {
 /// The work is bounded by [`ValidationOptions::max_signature_checks`] and
 /// [`ValidationOptions::max_path_building_steps`].
 ///
-/// Revocation is not checked yet.
+/// Revocation is checked as [`ValidationOptions::revocation`] says, against
+/// [`ValidationOptions::crls`], for every certificate below the trust anchor (RFC 5280 §6.3).
+/// A CRL's signer is the certificate's issuer on the path, the anchor's certificate, or a
+/// certificate of `intermediates` or of `anchors` named as the CRL issuer whose own path to the
+/// same trust anchor validates, its revocation required (RFC 5280 §6.3.3 (f)); signer
+/// validation nests at most 4 deep and shares the budgets. A revoked certificate, or under
+/// [`RevocationPolicy::Require`] one of unknown status, makes that candidate path fail.
 ///
 /// # Errors
 ///
@@ -162,31 +203,24 @@ pub fn validate_path(
     options: &ValidationOptions,
     provider: &CryptoProvider,
 ) -> Result<ValidatedPath, PathError> {
-    let mut builder = Builder {
+    let budget = Budget::new(options);
+    let revocation = RevocationContext::top(options.revocation, intermediates, anchors);
+    Builder::new(
         anchors,
-        pool: intermediates,
+        intermediates,
         options,
         provider,
-        budget: Budget::new(options),
-        best: None,
-    };
-    let mut path = vec![leaf];
-    match builder.extend(&mut path)? {
-        Some(v) => Ok(v),
-        None => Err(builder.best.unwrap_or(PathError::IssuerNotFound {
-            cert: CertId {
-                position: 0,
-                subject: leaf.tbs_certificate().subject().to_string(),
-            },
-            issuer: leaf.tbs_certificate().issuer().to_string(),
-        })),
-    }
+        &budget,
+        revocation,
+    )
+    .build(leaf)
 }
 
 /// Validates a given, ordered path (RFC 5280 §6.1): `chain` in issuer-to-subject order, its first
 /// certificate issued by `anchor`, its last the end entity. No path building happens.
 ///
-/// Revocation is not checked yet.
+/// Revocation is checked as in [`validate_path`], CRL signers being the anchor's certificate
+/// and the certificates of `chain`.
 ///
 /// # Errors
 ///
@@ -199,5 +233,28 @@ pub fn validate_chain(
     provider: &CryptoProvider,
 ) -> Result<ValidatedPath, PathError> {
     let refs: Vec<&Certificate> = chain.iter().collect();
-    process_path(anchor, &refs, options, provider, &mut Budget::new(options))
+    let budget = Budget::new(options);
+    let no_anchors = TrustAnchors::new();
+    let check = PathCheck {
+        ctx: RevocationContext::top(options.revocation, chain, &no_anchors),
+        options,
+        provider,
+        budget: &budget,
+    };
+    process_path(anchor, &refs, options, provider, &budget)
+        .and_then(|v| check_revocation(v, anchor, &refs, check))
+}
+
+/// Adds the revocation check [`ValidationOptions::revocation`] asks for to a path that passed
+/// the other checks.
+fn check_revocation(
+    mut path: ValidatedPath,
+    anchor: &TrustAnchor,
+    chain: &[&Certificate],
+    check: PathCheck<'_>,
+) -> Result<ValidatedPath, PathError> {
+    if check.ctx.policy != RevocationPolicy::Off {
+        path.revocation = check.check_path(anchor, chain)?;
+    }
+    Ok(path)
 }

@@ -281,7 +281,7 @@ struct CertificateList {
 ///      signatureAlgorithm   AlgorithmIdentifier,
 ///      signatureValue       BIT STRING  }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Crl {
     issuer: Name,
     signature_algorithm: AlgorithmIdentifierOwned,

@@ -5,6 +5,8 @@ use std::time::SystemTime;
 
 use const_oid::ObjectIdentifier;
 
+use crate::crl::Reason;
+
 /// Which certificate of a path a [`PathError`] is about.
 ///
 /// `position` counts from the end entity: 0 is the end-entity certificate, 1 its issuer, and so
@@ -175,6 +177,26 @@ pub enum PathError {
         /// What was wrong.
         reason: String,
     },
+    /// A usable CRL lists the certificate (RFC 5280 §6.1.3 (a)(3)); a certificate on hold is
+    /// reported with [`Reason::CertificateHold`].
+    #[error("{cert} is revoked")]
+    Revoked {
+        /// The certificate.
+        cert: CertId,
+        /// The reasonCode of the CRL entry.
+        reason: Option<Reason>,
+        /// The revocation date of the CRL entry.
+        date: SystemTime,
+    },
+    /// The revocation status of the certificate could not be determined and
+    /// [`RevocationPolicy::Require`](crate::RevocationPolicy::Require) asks for it.
+    #[error("{cert}: revocation status unknown: {why}")]
+    RevocationUnknown {
+        /// The certificate.
+        cert: CertId,
+        /// Why no status was found.
+        why: String,
+    },
     /// A budget on signature checks or path-building steps was exhausted.
     #[error("path building budget exceeded: {what}")]
     BudgetExceeded {
@@ -203,6 +225,9 @@ impl PathError {
             | Self::NoValidPolicy { .. }
             | Self::PolicyTreeTooLarge { .. } => 85,
             Self::NotYetValid { .. } | Self::Expired { .. } => 90,
+            // Revocation is checked on paths that pass every other check.
+            Self::RevocationUnknown { .. } => 92,
+            Self::Revoked { .. } => 95,
             Self::BudgetExceeded { .. } => 100,
         }
     }

@@ -22,7 +22,13 @@
 //!   under a constraint of their own form are refused;
 //! * the certificate policy tree: initial policy set, explicit policy, policy-mapping inhibit,
 //!   inhibit anyPolicy, policy mappings, policyConstraints and inhibitAnyPolicy extensions;
-//! * unknown critical extensions are rejected.
+//! * unknown critical extensions are rejected;
+//! * revocation (RFC 5280 §6.3) of every certificate below the anchor against
+//!   [`ValidationOptions::crls`], as [`ValidationOptions::revocation`] says: a revoked
+//!   certificate is refused ([`PathError::Revoked`]); a certificate whose status cannot be
+//!   found is reported in [`ValidatedPath::revocation`] ([`RevocationPolicy::SoftFail`], the
+//!   default) or refused ([`RevocationPolicy::Require`], [`PathError::RevocationUnknown`]).
+//!   CRL signers must have a valid path, revocation included, to the same trust anchor.
 //!
 //! The result is a [`ValidatedPath`] that only this crate can make.
 //!
@@ -30,23 +36,28 @@
 //! use std::time::SystemTime;
 //! use der::Decode;
 //! use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
-//! use smime_pkix::{TrustAnchors, ValidationOptions, validate_path};
+//! use smime_pkix::crl::Crl;
+//! use smime_pkix::{RevocationPolicy, TrustAnchors, ValidationOptions, validate_path};
 //! use x509_cert::Certificate;
 //!
 //! let read = |p: &str| Certificate::from_der(&std::fs::read(p)?).map_err(Box::<dyn std::error::Error>::from);
 //! let anchors = TrustAnchors::from_certificates([&read("root.der")?])?;
 //! let leaf = read("alice.der")?;
 //! let pool = [read("intermediate.der")?];
-//! let path = validate_path(&anchors, &leaf, &pool, &ValidationOptions::new(SystemTime::now()),
-//!     &DEFAULT_PROVIDER)?;
+//! let crls = [Crl::from_der(&std::fs::read("root.crl")?)?, Crl::from_der(&std::fs::read("intermediate.crl")?)?];
+//! let options = ValidationOptions::new(SystemTime::now())
+//!     .with_crls(crls)
+//!     .with_revocation(RevocationPolicy::Require);
+//! let path = validate_path(&anchors, &leaf, &pool, &options, &DEFAULT_PROVIDER)?;
 //! println!("valid under policies {:?}", path.user_constrained_policy_set());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Not checked (yet)
 //!
-//! Revocation, and the S/MIME profile of the end entity (extended key usage, key usage for
-//! signing or encryption, the e-mail address): these come on top of a validated path.
+//! The S/MIME profile of the end entity (extended key usage, key usage for signing or
+//! encryption, the e-mail address) comes on top of a validated path. CRLs are not fetched
+//! (the caller passes them), and OCSP is not supported.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
@@ -55,12 +66,15 @@ use std::time::SystemTime;
 
 use const_oid::ObjectIdentifier;
 
+use crate::crl::Crl;
+
 mod anchor;
 mod build;
 pub mod crl;
 mod error;
 mod names;
 mod policy;
+mod revocation;
 mod tbs;
 mod validate;
 
@@ -72,7 +86,8 @@ pub use validate::ValidatedPath;
 /// The anyPolicy identifier (RFC 5280 §4.2.1.4), the default initial policy set.
 pub const ANY_POLICY: ObjectIdentifier = policy::ANY_POLICY;
 
-/// The inputs of RFC 5280 §6.1.1 and the budgets of path building.
+/// The inputs of RFC 5280 §6.1.1, the CRLs and revocation policy, and the budgets of path
+/// building.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ValidationOptions {
@@ -93,11 +108,35 @@ pub struct ValidationOptions {
     pub max_signature_checks: usize,
     /// The most path-building steps one call may take (default 200 000, webpki's number).
     pub max_path_building_steps: usize,
+    /// The CRLs to check revocation against (RFC 5280 §6.3), complete and delta CRLs of any
+    /// issuer in any order; those not in scope for a certificate are ignored.
+    pub crls: Vec<Crl>,
+    /// What happens when a certificate's revocation status cannot be found (default
+    /// [`RevocationPolicy::SoftFail`]). A revoked certificate always fails validation.
+    pub revocation: RevocationPolicy,
+}
+
+/// Whether revocation is checked, and what happens when a certificate's revocation status
+/// cannot be determined (no usable CRL, or none covering every reason).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RevocationPolicy {
+    /// Revocation is not checked.
+    Off,
+    /// Revocation is checked; a revoked certificate fails validation, a certificate whose
+    /// status is unknown does not, and its status is reported in
+    /// [`ValidatedPath::revocation`]. The default, for verifying signatures.
+    #[default]
+    SoftFail,
+    /// Revocation is checked, and every certificate of the path (the trust anchor excepted)
+    /// must be known not to be revoked: otherwise [`PathError::RevocationUnknown`].
+    Require,
 }
 
 impl ValidationOptions {
     /// The defaults of RFC 5280 §6.1.1 at `time`: initial policy set {anyPolicy}, nothing
-    /// inhibited, no explicit policy required; SHA-1 refused; webpki's budgets.
+    /// inhibited, no explicit policy required; SHA-1 refused; webpki's budgets; no CRLs,
+    /// [`RevocationPolicy::SoftFail`].
     pub fn new(time: SystemTime) -> Self {
         Self {
             time,
@@ -108,6 +147,27 @@ impl ValidationOptions {
             allow_sha1: false,
             max_signature_checks: 100,
             max_path_building_steps: 200_000,
+            crls: Vec::new(),
+            revocation: RevocationPolicy::default(),
         }
+    }
+
+    /// Sets the CRLs to check revocation against.
+    #[must_use]
+    pub fn with_crls(mut self, crls: impl IntoIterator<Item = Crl>) -> Self {
+        self.crls = crls.into_iter().collect();
+        self
+    }
+
+    /// Sets the revocation policy.
+    #[must_use]
+    pub fn with_revocation(mut self, policy: RevocationPolicy) -> Self {
+        self.revocation = policy;
+        self
+    }
+
+    /// The options of the revocation check of one certificate.
+    pub(crate) fn revocation_options(&self) -> crl::RevocationOptions {
+        crl::RevocationOptions::new(self.time)
     }
 }

@@ -1,5 +1,6 @@
 //! RFC 5280 §6.1 basic path validation of an ordered path.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::fmt::Display;
 
@@ -18,6 +19,7 @@ use x509_cert::name::Name;
 
 use crate::ValidationOptions;
 use crate::anchor::TrustAnchor;
+use crate::crl::RevocationStatus;
 use crate::error::{CertId, PathError};
 use crate::names::{NameConstraintState, SubjectName, name_eq, subject_emails};
 use crate::policy::{ANY_POLICY, PolicyTree};
@@ -51,15 +53,18 @@ const KNOWN_EXTENSIONS: [ObjectIdentifier; 16] = [
 
 /// A certification path that passed RFC 5280 §6.1 validation.
 ///
-/// Only this crate builds it; its existence is the proof of validation. What it does **not**
-/// cover yet: revocation (CRLs), and the S/MIME profile of the end entity (extended key usage,
-/// key usage for signing or encryption, the e-mail address).
+/// Only this crate builds it; its existence is the proof of validation, including the
+/// revocation check that [`ValidationOptions::revocation`] asks for (see
+/// [`ValidatedPath::revocation`] for what was found). What it does **not** cover yet: the
+/// S/MIME profile of the end entity (extended key usage, key usage for signing or encryption,
+/// the e-mail address).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ValidatedPath {
     anchor: TrustAnchor,
     certificates: Vec<Certificate>,
     user_constrained_policy_set: Vec<ObjectIdentifier>,
+    pub(crate) revocation: Vec<RevocationStatus>,
 }
 
 impl ValidatedPath {
@@ -87,21 +92,60 @@ impl ValidatedPath {
     pub fn user_constrained_policy_set(&self) -> &[ObjectIdentifier] {
         &self.user_constrained_policy_set
     }
+
+    /// The revocation status of each certificate of [`ValidatedPath::certificates`], in the
+    /// same order; empty when revocation was not checked ([`RevocationPolicy::Off`]).
+    ///
+    /// No status is [`RevocationStatus::Revoked`] (that fails validation); under
+    /// [`RevocationPolicy::SoftFail`] some may be [`RevocationStatus::Unknown`], the
+    /// soft failures to report to the user.
+    ///
+    /// [`RevocationPolicy::Off`]: crate::RevocationPolicy::Off
+    /// [`RevocationPolicy::SoftFail`]: crate::RevocationPolicy::SoftFail
+    pub fn revocation(&self) -> &[RevocationStatus] {
+        &self.revocation
+    }
+
+    /// Whether revocation was checked and every certificate of the path is known not to be
+    /// revoked.
+    pub fn revocation_complete(&self) -> bool {
+        !self.revocation.is_empty() && self.revocation.iter().all(|s| *s == RevocationStatus::Good)
+    }
 }
 
-/// Signature-check and path-building budgets, shared by every candidate path of one call.
+/// Signature-check and path-building budgets, shared by every candidate path of one call and
+/// by the validation of CRL signers it leads to.
 #[derive(Debug)]
 pub(crate) struct Budget {
-    pub(crate) signatures_left: usize,
-    pub(crate) steps_left: usize,
+    signatures_left: Cell<usize>,
+    steps_left: Cell<usize>,
 }
 
 impl Budget {
     pub(crate) fn new(options: &ValidationOptions) -> Self {
         Self {
-            signatures_left: options.max_signature_checks,
-            steps_left: options.max_path_building_steps,
+            signatures_left: Cell::new(options.max_signature_checks),
+            steps_left: Cell::new(options.max_path_building_steps),
         }
+    }
+
+    fn take(cell: &Cell<usize>, n: usize, what: &'static str) -> Result<(), PathError> {
+        let left = cell
+            .get()
+            .checked_sub(n)
+            .ok_or(PathError::BudgetExceeded { what })?;
+        cell.set(left);
+        Ok(())
+    }
+
+    /// Uses up `n` signature checks.
+    pub(crate) fn signatures(&self, n: usize) -> Result<(), PathError> {
+        Self::take(&self.signatures_left, n, "signature checks")
+    }
+
+    /// Uses up one path-building step.
+    pub(crate) fn step(&self) -> Result<(), PathError> {
+        Self::take(&self.steps_left, 1, "path-building steps")
     }
 }
 
@@ -150,7 +194,7 @@ pub(crate) fn check_signature(
     issuer_key: &SubjectPublicKeyInfoOwned,
     options: &ValidationOptions,
     provider: &CryptoProvider,
-    budget: &mut Budget,
+    budget: &Budget,
     id: &CertId,
 ) -> Result<(), PathError> {
     let outer = cert.signature_algorithm();
@@ -175,13 +219,7 @@ pub(crate) fn check_signature(
             oid: outer.oid,
         });
     }
-    budget.signatures_left =
-        budget
-            .signatures_left
-            .checked_sub(1)
-            .ok_or(PathError::BudgetExceeded {
-                what: "signature checks",
-            })?;
+    budget.signatures(1)?;
     let tbs = crate::tbs::tbs_der(cert).map_err(|e| PathError::Malformed {
         cert: id.clone(),
         reason: e.to_string(),
@@ -248,7 +286,7 @@ pub(crate) fn process_path(
     chain: &[&Certificate],
     options: &ValidationOptions,
     provider: &CryptoProvider,
-    budget: &mut Budget,
+    budget: &Budget,
 ) -> Result<ValidatedPath, PathError> {
     let n = chain.len();
     if n == 0 {
@@ -443,5 +481,6 @@ pub(crate) fn process_path(
         anchor: anchor.clone(),
         certificates: chain.iter().map(|c| (*c).clone()).collect(),
         user_constrained_policy_set,
+        revocation: Vec::new(),
     })
 }

@@ -1,5 +1,6 @@
-//! NIST PKITS (third-party/pkits): every entry of `expectations.json` through `validate_chain`,
-//! with its own initial policy inputs, at 2011-04-15T00:00:00Z. Entries listed in
+//! NIST PKITS (third-party/pkits): every entry of `expectations.json` through `validate_path`,
+//! with its own initial policy inputs and CRLs, revocation required (PKITS assumes revocation
+//! checking), at 2011-04-15T00:00:00Z. Entries listed in
 //! `exceptions.json` must fail to match (an exception that starts to pass is an error too, so
 //! the list stays true).
 #![allow(
@@ -18,7 +19,11 @@ use const_oid::ObjectIdentifier;
 use der::Decode;
 use serde_json::Value;
 use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
-use smime_pkix::{TrustAnchor, TrustAnchors, ValidationOptions, validate_chain, validate_path};
+use smime_pkix::crl::{Crl, RevocationStatus};
+use smime_pkix::{
+    PathError, RevocationPolicy, TrustAnchor, TrustAnchors, ValidationOptions, validate_chain,
+    validate_path,
+};
 use x509_cert::Certificate;
 
 fn pkits_dir() -> PathBuf {
@@ -44,6 +49,14 @@ fn cert(path: &str) -> Result<Certificate, String> {
     Certificate::from_der(&der).map_err(|e| format!("{path} does not parse: {e}"))
 }
 
+/// The invalid entries in which a certificate is listed on a usable CRL: these must fail with
+/// `PathError::Revoked`, every other invalid entry with something else.
+const REVOKED: &[&str] = &[
+    "4.4.2", "4.4.3", "4.4.15", "4.4.18", "4.4.20", "4.5.2", "4.5.5", "4.5.7", "4.14.2", "4.14.6",
+    "4.14.15", "4.14.16", "4.14.20", "4.14.21", "4.14.23", "4.14.31", "4.14.32", "4.14.34",
+    "4.15.3", "4.15.4", "4.15.6", "4.15.9",
+];
+
 /// Runs one entry; `Ok(())` when the outcome matches the expectation, `Err(why)` otherwise.
 fn run(test: &Value) -> Result<(), String> {
     let chain: Result<Vec<Certificate>, String> = test["chain"]
@@ -67,19 +80,39 @@ fn run(test: &Value) -> Result<(), String> {
     options.initial_policy_mapping_inhibit =
         test["initial_policy_mapping_inhibit"].as_bool().unwrap();
     options.initial_any_policy_inhibit = test["initial_inhibit_any_policy"].as_bool().unwrap();
+    options.crls = test["crls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let der = std::fs::read(pkits_dir().join(p.as_str().unwrap())).unwrap();
+            Crl::from_der(&der).unwrap()
+        })
+        .collect();
+    options.revocation = RevocationPolicy::Require;
     // Some entries list CRL-signing certificates besides the path (4.4.19, 4.5.6, 4.14.x):
     // the path is built from the listed certificates as an unordered pool.
     let (leaf, intermediates) = chain[1..].split_last().unwrap();
     let result = validate_path(&anchors, leaf, intermediates, &options, &DEFAULT_PROVIDER);
     match (test["expected"].as_str().unwrap(), result) {
         ("valid", Ok(path)) => {
-            // The path found validates the same when given in order.
-            let again =
-                validate_chain(&anchor, path.certificates(), &options, &DEFAULT_PROVIDER)
-                    .map_err(|e| format!("validate_path accepted, validate_chain refused: {e}"))?;
+            assert_eq!(path.revocation().len(), path.certificates().len());
+            assert!(path.revocation_complete());
+            // The path found validates the same when given in order (with revocation soft-failing:
+            // CRL signers outside the path are not available to validate_chain).
+            let mut soft = options.clone();
+            soft.revocation = RevocationPolicy::SoftFail;
+            let again = validate_chain(&anchor, path.certificates(), &soft, &DEFAULT_PROVIDER)
+                .map_err(|e| format!("validate_path accepted, validate_chain refused: {e}"))?;
             assert_eq!(
                 again.user_constrained_policy_set(),
                 path.user_constrained_policy_set()
+            );
+            assert!(
+                again
+                    .revocation()
+                    .iter()
+                    .all(|s| !matches!(s, RevocationStatus::Revoked { .. }))
             );
             let mut got: Vec<ObjectIdentifier> = path.user_constrained_policy_set().to_vec();
             let mut want = oids(&test["expected_user_constrained_policy_set"]);
@@ -95,7 +128,19 @@ fn run(test: &Value) -> Result<(), String> {
         }
         ("valid", Err(e)) => Err(format!("expected valid, got: {e}")),
         ("invalid", Ok(_)) => Err("expected invalid, but validated".into()),
-        ("invalid", Err(_)) => Ok(()),
+        ("invalid", Err(e)) => {
+            // The revocation tests must fail for the right reason.
+            let id = test["id"].as_str().unwrap();
+            let revoked = matches!(e, PathError::Revoked { .. });
+            if REVOKED.contains(&id) != revoked {
+                Err(format!("invalid, but for the wrong reason: {e}"))
+            } else if std::env::var_os("PKITS_VERBOSE").is_some() {
+                eprintln!("{id}: {e}");
+                Ok(())
+            } else {
+                Ok(())
+            }
+        }
         (other, _) => Err(format!("unknown expectation {other}")),
     }
 }
