@@ -78,6 +78,17 @@ fn crl_error(e: CrlError, id: &CertId) -> PathError {
     }
 }
 
+/// What the CRL signer search learns while one certificate's status is decided.
+#[derive(Default)]
+struct SignerState {
+    /// A budget overrun, which ends the check.
+    abort: RefCell<Option<PathError>>,
+    /// Why candidate signers were refused, for the report of an unknown status.
+    refused: RefCell<Vec<String>>,
+    /// Candidate signers whose path was validated already, and the outcome.
+    validated: RefCell<Vec<(Certificate, bool)>>,
+}
+
 /// The shared inputs of one path's revocation check.
 pub(crate) struct PathCheck<'a> {
     pub(crate) ctx: RevocationContext<'a>,
@@ -121,10 +132,8 @@ impl PathCheck<'_> {
             };
             let mut stack = self.ctx.in_progress.to_vec();
             stack.push(cert.clone());
-            let abort = RefCell::new(None);
-            let refused = RefCell::new(Vec::new());
-            let signers =
-                |crl: &Crl| self.crl_signers(crl, anchor, issuer, &stack, &abort, &refused);
+            let state = SignerState::default();
+            let signers = |crl: &Crl| self.crl_signers(crl, anchor, issuer, &stack, &state);
             let cert_is_ca = k.saturating_add(1) < n || is_ca(cert);
             let status = revocation_status(
                 cert,
@@ -135,6 +144,7 @@ impl PathCheck<'_> {
                 self.provider,
             )
             .map_err(|e| crl_error(e, &id))?;
+            let SignerState { abort, refused, .. } = state;
             if let Some(e) = abort.into_inner() {
                 return Err(e);
             }
@@ -188,23 +198,22 @@ impl PathCheck<'_> {
     ///   key verifies the CRL, after their own path to the same anchor validated, revocation
     ///   required; a certificate on `stack` counts as validated.
     ///
-    /// A budget overrun is stored in `abort`, why candidates were refused in `refused`.
+    /// A budget overrun is stored in `state`.
     fn crl_signers(
         &self,
         crl: &Crl,
         anchor: &TrustAnchor,
         issuer: Option<&Certificate>,
         stack: &[Certificate],
-        abort: &RefCell<Option<PathError>>,
-        refused: &RefCell<Vec<String>>,
+        state: &SignerState,
     ) -> Vec<Certificate> {
-        if abort.borrow().is_some() {
+        if state.abort.borrow().is_some() {
             return Vec::new();
         }
-        match self.collect_signers(crl, anchor, issuer, stack, refused) {
+        match self.collect_signers(crl, anchor, issuer, stack, state) {
             Ok(v) => v,
             Err(e) => {
-                *abort.borrow_mut() = Some(e);
+                *state.abort.borrow_mut() = Some(e);
                 Vec::new()
             }
         }
@@ -216,7 +225,7 @@ impl PathCheck<'_> {
         anchor: &TrustAnchor,
         issuer: Option<&Certificate>,
         stack: &[Certificate],
-        refused: &RefCell<Vec<String>>,
+        state: &SignerState,
     ) -> Result<Vec<Certificate>, PathError> {
         let crl_issuer = crl.issuer();
         let names_issuer = |c: &Certificate| name_eq(c.tbs_certificate().subject(), crl_issuer);
@@ -247,13 +256,32 @@ impl PathCheck<'_> {
             if crl.verify_signature(cand, self.provider).is_err() {
                 continue;
             }
-            match self.validate_signer(cand, anchor, stack) {
-                Ok(()) => out.push(cand.clone()),
-                Err(e @ PathError::BudgetExceeded { .. }) => return Err(e),
-                Err(e) => refused.borrow_mut().push(format!(
-                    "CRL signer {} refused: {e}",
-                    cand.tbs_certificate().subject()
-                )),
+            let known = state
+                .validated
+                .borrow()
+                .iter()
+                .find(|(c, _)| c == cand)
+                .map(|(_, ok)| *ok);
+            let ok = match known {
+                Some(ok) => ok,
+                None => {
+                    let ok = match self.validate_signer(cand, anchor, stack) {
+                        Ok(()) => true,
+                        Err(e @ PathError::BudgetExceeded { .. }) => return Err(e),
+                        Err(e) => {
+                            state.refused.borrow_mut().push(format!(
+                                "CRL signer {} refused: {e}",
+                                cand.tbs_certificate().subject()
+                            ));
+                            false
+                        }
+                    };
+                    state.validated.borrow_mut().push((cand.clone(), ok));
+                    ok
+                }
+            };
+            if ok {
+                out.push(cand.clone());
             }
         }
         // revocation_status verifies the CRL with these.

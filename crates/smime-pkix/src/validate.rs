@@ -315,7 +315,8 @@ pub(crate) fn process_path(
         };
         let tbs = cert.tbs_certificate();
 
-        // §6.1.3 (a): signature, validity, (revocation: not yet), name chaining.
+        // §6.1.3 (a): signature, validity, name chaining (revocation: after the whole path passed,
+        // in `crate::revocation`).
         check_signature(cert, working_key, options, provider, budget, &id)?;
         let not_before = tbs.validity().not_before.to_system_time();
         let not_after = tbs.validity().not_after.to_system_time();
