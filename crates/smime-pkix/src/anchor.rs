@@ -62,6 +62,10 @@ impl TrustAnchor {
     }
 
     /// An anchor from its parts (RFC 5914 `TrustAnchorInfo` style), without a certificate.
+    ///
+    /// Such an anchor cannot serve as a CRL signer (CRL signatures are checked against
+    /// certificates): the revocation status of the certificates it issues comes only from CRLs
+    /// signed by other, validated, CRL signers.
     pub fn new(
         subject: Name,
         spki: SubjectPublicKeyInfoOwned,
