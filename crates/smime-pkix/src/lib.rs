@@ -56,8 +56,9 @@
 //! # Not checked (yet)
 //!
 //! The S/MIME profile of the end entity (extended key usage, key usage for signing or
-//! encryption, the e-mail address) comes on top of a validated path. CRLs are not fetched
-//! (the caller passes them), and OCSP is not supported.
+//! encryption, the e-mail address) is a separate check on top of a validated path:
+//! [`check_smime_profile`]. CRLs are not fetched (the caller passes them), and OCSP is not
+//! supported.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
@@ -74,6 +75,7 @@ pub mod crl;
 mod error;
 mod names;
 mod policy;
+pub mod profile;
 mod revocation;
 mod tbs;
 mod validate;
@@ -81,6 +83,7 @@ mod validate;
 pub use anchor::{TrustAnchor, TrustAnchors};
 pub use build::{validate_chain, validate_path};
 pub use error::{CertId, PathError};
+pub use profile::{ProfileError, Purpose, address_matches, check_smime_profile, email_addresses};
 pub use validate::ValidatedPath;
 
 /// The anyPolicy identifier (RFC 5280 §4.2.1.4), the default initial policy set.
