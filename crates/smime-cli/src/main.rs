@@ -2,10 +2,14 @@
 //!
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-//! smime verify  --trust CA.pem [--trust CA.pem]... [--allow-sha1] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
 //! ```
+//!
+//! `verify` validates signer certificates with `smime-pkix` (RFC 5280, revocation against the
+//! `--crl` files: soft-fail unless `--require-revocation`); `--approve` trusts a private CA or a
+//! single certificate the user checked; `--at` validates at a given time instead of now.
 //!
 //! Exit codes: 0 success; 1 the message cannot be verified, decrypted or parsed; 2 usage
 //! errors and unreadable or malformed certificate or key files. On failure nothing is written.
@@ -24,7 +28,7 @@ use smime::{
 
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-  smime verify  --trust CA.pem [--trust CA.pem]... [--allow-sha1] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]";
 
@@ -68,6 +72,11 @@ struct Args {
     cipher: Option<String>,
     oaep: bool,
     allow_sha1: bool,
+    crl: Vec<PathBuf>,
+    intermediates: Vec<PathBuf>,
+    approve: Vec<PathBuf>,
+    at: Option<String>,
+    require_revocation: bool,
     input: Option<PathBuf>,
     output: Option<PathBuf>,
 }
@@ -80,7 +89,17 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "sign" => &[
                 "--cert", "--key", "--chain", "--opaque", "--pss", "--digest", "--in", "--out",
             ],
-            "verify" => &["--trust", "--allow-sha1", "--in", "--out"],
+            "verify" => &[
+                "--trust",
+                "--approve",
+                "--intermediates",
+                "--crl",
+                "--require-revocation",
+                "--at",
+                "--allow-sha1",
+                "--in",
+                "--out",
+            ],
             "encrypt" => &["--to", "--cipher", "--oaep", "--in", "--out"],
             "decrypt" => &["--cert", "--key", "--in", "--out"],
             _ => &[],
@@ -101,6 +120,11 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--chain" => args.chain.push(value()?),
             "--trust" => args.trust.push(value()?),
             "--to" => args.to.push(value()?),
+            "--crl" => args.crl.push(value()?),
+            "--intermediates" => args.intermediates.push(value()?),
+            "--approve" => args.approve.push(value()?),
+            "--at" => args.at = Some(value()?.to_string_lossy().into_owned()),
+            "--require-revocation" => args.require_revocation = true,
             "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
             "--cipher" => args.cipher = Some(value()?.to_string_lossy().into_owned()),
             "--in" => args.input = Some(value()?),
@@ -230,17 +254,44 @@ fn classify(err: smime::Error) -> Failure {
 }
 
 fn verify(args: &Args) -> Result<(), Failure> {
-    if args.trust.is_empty() {
+    if args.trust.is_empty() && args.approve.is_empty() {
         return Err(usage(format!("smime verify: --trust is required\n{USAGE}")));
     }
-    let mut trust = Vec::new();
-    for path in &args.trust {
-        trust.extend(load_certs(path)?);
+    let time = match &args.at {
+        Some(at) => parse_rfc3339(at).ok_or_else(|| {
+            usage(format!(
+                "smime verify: --at {at}: not an RFC 3339 time (like 2026-01-31T12:00:00Z)"
+            ))
+        })?,
+        None => SystemTime::now(),
+    };
+    let load_all = |paths: &[PathBuf]| -> Result<Vec<Certificate>, Failure> {
+        let mut certs = Vec::new();
+        for path in paths {
+            certs.extend(load_certs(path)?);
+        }
+        Ok(certs)
+    };
+    let trust = load_all(&args.trust)?;
+    let approved = load_all(&args.approve)?;
+    let intermediates = load_all(&args.intermediates)?;
+    let mut crls = Vec::new();
+    for path in &args.crl {
+        let bytes = read_file(path, "CRL file")?;
+        crls.extend(
+            smime::load_crls(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))?,
+        );
     }
     let input = read_input(args)?;
-    let mut options = VerifyOptions::new(&trust, SystemTime::now());
+    let mut options = VerifyOptions::new(&trust, time)
+        .with_approved(&approved)
+        .with_intermediates(&intermediates)
+        .with_crls(&crls);
     if args.allow_sha1 {
         options = options.allow_sha1();
+    }
+    if args.require_revocation {
+        options = options.require_revocation();
     }
     let report = smime::verify_mail(&input, &options, &DEFAULT_PROVIDER)
         .map_err(|e| failed(e.to_string()))?;
@@ -254,6 +305,58 @@ fn verify(args: &Args) -> Result<(), Failure> {
         return Err(failed("verification failed"));
     }
     write_output(args, report.output())
+}
+
+/// Parses an RFC 3339 date-time (`2026-01-31T12:00:00Z`, `2026-01-31 12:00:00+01:00`,
+/// fractional seconds ignored).
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let num = |s: &str| -> Option<u16> {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (date, rest) = text.split_at_checked(10)?;
+    let mut d = date.split('-');
+    let (year, month, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (clock, rest) = rest.split_at_checked(8)?;
+    let mut c = clock.split(':');
+    let (hour, minute, second) = (num(c.next()?)?, num(c.next()?)?, num(c.next()?)?);
+    let rest = match rest.strip_prefix('.') {
+        Some(frac) => frac.trim_start_matches(|ch: char| ch.is_ascii_digit()),
+        None => rest,
+    };
+    let offset_secs: i64 = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let (sign, hm) = rest.split_at_checked(1)?;
+            let (h, m) = hm.split_once(':')?;
+            let secs = i64::from(num(h)?) * 3600 + i64::from(num(m)?) * 60;
+            match sign {
+                "+" => secs,
+                "-" => -secs,
+                _ => return None,
+            }
+        }
+    };
+    let to_u8 = |v: u16| u8::try_from(v).ok();
+    let local = der::DateTime::new(
+        year,
+        to_u8(month)?,
+        to_u8(day)?,
+        to_u8(hour)?,
+        to_u8(minute)?,
+        to_u8(second)?,
+    )
+    .ok()?
+    .to_system_time();
+    let shift = std::time::Duration::from_secs(offset_secs.unsigned_abs());
+    if offset_secs >= 0 {
+        local.checked_sub(shift)
+    } else {
+        local.checked_add(shift)
+    }
 }
 
 fn encrypt(args: &Args) -> Result<(), Failure> {
@@ -314,6 +417,40 @@ fn main() -> ExitCode {
         Err(failure) => {
             eprintln!("smime: {}", failure.message);
             ExitCode::from(failure.code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::parse_rfc3339;
+
+    #[test]
+    fn rfc3339_times() {
+        let at = |s: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), at(1_767_225_600));
+        assert_eq!(parse_rfc3339("2026-01-01t00:00:00.123z"), at(1_767_225_600));
+        assert_eq!(
+            parse_rfc3339("2026-01-01 01:00:00+01:00"),
+            at(1_767_225_600)
+        );
+        assert_eq!(
+            parse_rfc3339("2025-12-31T23:30:00-00:30"),
+            at(1_767_225_600)
+        );
+        for bad in [
+            "",
+            "2026-01-01",
+            "2026-01-01T00:00:00",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T25:00:00Z",
+            "2026-01-01T00:00:00+0100",
+            "x026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z trailing",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }
 }

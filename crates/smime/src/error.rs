@@ -70,19 +70,8 @@ pub enum CertificateProblem {
         /// The start of validity (RFC 3339).
         not_before: String,
     },
-    /// The keyUsage extension lacks the bit the operation needs.
-    #[error("key usage does not allow {needed}")]
-    KeyUsage {
-        /// The missing usage.
-        needed: &'static str,
-    },
-    /// An extendedKeyUsage extension is present without emailProtection.
-    #[error("extended key usage lacks emailProtection")]
-    ExtendedKeyUsage,
-    /// The public key type cannot be used (for example DSA or Ed25519).
-    #[error("unsupported public key: {0}")]
-    UnsupportedKey(String),
-    /// An extension could not be parsed.
-    #[error("malformed extension: {0}")]
-    MalformedExtension(String),
+    /// The certificate does not fit the S/MIME profile for the operation (key usage, extended
+    /// key usage, key type).
+    #[error("{0}")]
+    Profile(#[from] smime_pkix::ProfileError),
 }

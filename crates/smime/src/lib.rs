@@ -18,8 +18,10 @@
 //! Verification returns a [`VerifyReport`] with one entry per signer; nothing is "valid" unless
 //! [`VerifyReport::all_good`] says so.
 //!
-//! The chain check here is minimal (signatures, validity, CA flag up to a trust anchor);
-//! RFC 5280 validation with revocation is the business of `smime-pkix`.
+//! Signer certificates are validated with [`smime_pkix`]: RFC 5280 path validation to the
+//! trust anchors or certificates the user approved, revocation against the CRLs given
+//! (soft-fail by default, required on request), and the S/MIME profile (RFC 8550).
+//! Certificates to encrypt to must be valid and fit the S/MIME profile for encryption.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
@@ -30,13 +32,11 @@ mod open;
 mod protect;
 mod whole;
 
-pub use certs::{
-    ChainError, check_chain, check_recipient, check_validity, email_addresses, load_certificates,
-    subject,
-};
+pub use certs::{check_recipient, check_validity, load_certificates, load_crls, subject};
 pub use error::{CertificateProblem, Error};
 pub use open::{
-    DecryptReport, SignerSummary, VerifyOptions, VerifyReport, decrypt_mail, verify_mail,
+    DecryptReport, Revocation, SignerSummary, VerifyOptions, VerifyReport, decrypt_mail,
+    verify_mail,
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
 pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};
@@ -46,6 +46,9 @@ pub use smime_crypto;
 pub use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
 pub use smime_crypto::{ContentEncryptionAlgorithm, HashAlg, KeyTransportScheme, SignatureScheme};
 pub use smime_mime;
+pub use smime_pkix;
+pub use smime_pkix::crl::Crl;
+pub use smime_pkix::{PathError, ProfileError, email_addresses};
 pub use x509_cert::Certificate;
 
 /// Loads a private key from PEM or DER (PKCS#8, PKCS#1 RSA, SEC1 EC).

@@ -6,9 +6,14 @@ use smime_cms::asn1::oid;
 use smime_cms::{Limits, Recipient, SignerError, SignerReport};
 use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter};
 use smime_mime::Layer;
+use smime_pkix::crl::Crl;
+use smime_pkix::{
+    CertId, PathError, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions, address_matches,
+    check_smime_profile, email_addresses, validate_path,
+};
 use x509_cert::Certificate;
 
-use crate::certs::{ChainError, Usage, check_chain, check_usage, email_addresses, subject};
+use crate::certs::{check_validity, subject};
 use crate::{CertificateProblem, Error};
 
 /// The S/MIME layer found in the input.
@@ -124,20 +129,32 @@ pub struct VerifyOptions<'a> {
     pub trust: &'a [Certificate],
     /// The time at which certificates must be valid.
     pub time: SystemTime,
-    /// Accept SHA-1 signatures, flagged weak.
+    /// Accept SHA-1 signatures (on the message and on certificates), flagged weak.
     pub allow_sha1: bool,
     /// Intermediate CA certificates to build chains with, besides those in the message.
     pub intermediates: &'a [Certificate],
+    /// CRLs to check the revocation of every certificate of the signer's path against.
+    pub crls: &'a [Crl],
+    /// Refuse a signer whose certificates' revocation status cannot be determined (default:
+    /// soft-fail, reported in [`SignerSummary::revocation`]).
+    pub require_revocation: bool,
+    /// Certificates the user approved: a private CA (trusted as an anchor) or a single
+    /// end-entity certificate (trusted as it is).
+    pub approved: &'a [Certificate],
 }
 
 impl<'a> VerifyOptions<'a> {
-    /// Verification against `trust` at `time`, SHA-1 refused.
+    /// Verification against `trust` at `time`, SHA-1 refused, revocation soft-fail without
+    /// CRLs.
     pub fn new(trust: &'a [Certificate], time: SystemTime) -> Self {
         Self {
             trust,
             time,
             allow_sha1: false,
             intermediates: &[],
+            crls: &[],
+            require_revocation: false,
+            approved: &[],
         }
     }
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
@@ -150,6 +167,43 @@ impl<'a> VerifyOptions<'a> {
         self.intermediates = intermediates;
         self
     }
+    /// Sets the CRLs to check revocation against.
+    pub fn with_crls(mut self, crls: &'a [Crl]) -> Self {
+        self.crls = crls;
+        self
+    }
+    /// Requires the revocation status of every certificate of the signer's path.
+    pub fn require_revocation(mut self) -> Self {
+        self.require_revocation = true;
+        self
+    }
+    /// Sets the certificates the user approved (private CAs or single certificates).
+    pub fn with_approved(mut self, approved: &'a [Certificate]) -> Self {
+        self.approved = approved;
+        self
+    }
+}
+
+/// The revocation status of a signer's certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// Every certificate of the path is known not to be revoked.
+    Good,
+    /// The status of some certificate could not be determined (soft-fail: accepted).
+    Unknown,
+    /// A certificate of the path is revoked.
+    Revoked,
+    /// Revocation was not checked (the chain failed for another reason first).
+    NotChecked,
+}
+
+/// How a signer certificate came to be trusted.
+#[derive(Clone, Debug)]
+struct Trusted {
+    /// Through an anchor (or a single certificate) the user approved, not a `trust` anchor.
+    approved: bool,
+    revocation: Revocation,
 }
 
 /// What [`verify_mail`] found about one signer.
@@ -164,7 +218,9 @@ pub struct SignerSummary {
     weak: bool,
     signature: Result<(), SignerError>,
     certificate: Result<(), CertificateProblem>,
-    chain: Result<(), ChainError>,
+    chain: Result<Trusted, PathError>,
+    from: Option<String>,
+    address_matches: Option<bool>,
 }
 
 impl SignerSummary {
@@ -200,7 +256,8 @@ impl SignerSummary {
     pub fn signature(&self) -> Result<(), &SignerError> {
         self.signature.as_ref().map(|_| ())
     }
-    /// Whether the signer certificate may sign mail (key usage, emailProtection).
+    /// Whether the signer certificate may sign mail (S/MIME profile: key usage,
+    /// emailProtection).
     ///
     /// # Errors
     ///
@@ -208,19 +265,44 @@ impl SignerSummary {
     pub fn certificate(&self) -> Result<(), &CertificateProblem> {
         self.certificate.as_ref().map(|_| ())
     }
-    /// Whether the signer certificate chains to a trust anchor, valid at the time of use.
+    /// Whether the signer certificate has a valid path (RFC 5280, revocation included) to a
+    /// trust anchor or an approved certificate at the time of use.
     ///
     /// # Errors
     ///
-    /// Why the chain check failed.
-    pub fn chain(&self) -> Result<(), &ChainError> {
+    /// Why path validation failed, naming the certificate.
+    pub fn chain(&self) -> Result<(), &PathError> {
         self.chain.as_ref().map(|_| ())
+    }
+    /// Whether the signer is trusted through a certificate the user approved rather than a
+    /// trust anchor.
+    pub fn is_approved(&self) -> bool {
+        self.chain.as_ref().is_ok_and(|t| t.approved)
+    }
+    /// The revocation status of the signer's path.
+    pub fn revocation(&self) -> Revocation {
+        match &self.chain {
+            Ok(t) => t.revocation,
+            Err(PathError::Revoked { .. }) => Revocation::Revoked,
+            Err(PathError::RevocationUnknown { .. }) => Revocation::Unknown,
+            Err(_) => Revocation::NotChecked,
+        }
+    }
+    /// The mail's From address, when the mail has one.
+    pub fn from_address(&self) -> Option<&str> {
+        self.from.as_deref()
+    }
+    /// Whether the From address of the mail is one of the certificate's addresses (`None`
+    /// when the mail has no From header or the certificate was not found). A mismatch is
+    /// reported, not (yet) counted against [`is_good`](Self::is_good).
+    pub fn address_matches(&self) -> Option<bool> {
+        self.address_matches
     }
     /// True when signature, certificate and chain are all good.
     pub fn is_good(&self) -> bool {
         self.signature.is_ok() && self.certificate.is_ok() && self.chain.is_ok()
     }
-    /// One readable line: address, subject, algorithm, validity, result.
+    /// One readable line: address, subject, algorithm, validity, revocation, result.
     pub fn line(&self) -> String {
         let who = self
             .addresses
@@ -233,17 +315,37 @@ impl SignerSummary {
             .validity
             .map(|(_, not_after)| format!(" until {}", crate::certs::rfc3339(not_after)))
             .unwrap_or_default();
+        let approved = if self.is_approved() {
+            " (approved by the user)"
+        } else {
+            ""
+        };
         let validity = match (&self.certificate, &self.chain) {
-            (Ok(()), Ok(())) => format!("certificate valid{until} and trusted"),
+            (Ok(()), Ok(_)) => format!("certificate valid{until} and trusted{approved}"),
             (Err(e), _) => format!("certificate unusable: {e}"),
             (_, Err(e)) => format!("certificate not trusted: {e}"),
+        };
+        let revocation = match self.revocation() {
+            Revocation::Good => "good",
+            Revocation::Unknown if self.chain.is_ok() => "unknown (soft-fail)",
+            Revocation::Unknown => "unknown (required)",
+            Revocation::Revoked => "revoked",
+            Revocation::NotChecked => "not checked",
+        };
+        let from = match (&self.from, self.address_matches) {
+            (Some(from), Some(false)) => {
+                format!("; From {from} is not an address of the certificate")
+            }
+            _ => String::new(),
         };
         let result = match &self.signature {
             Ok(()) if self.is_good() => "GOOD".to_owned(),
             Ok(()) => "BAD (signature verifies, certificate not accepted)".to_owned(),
             Err(e) => format!("BAD ({e})"),
         };
-        format!("signer {who} [{subject}]: {alg}{weak}; {validity}; {result}")
+        format!(
+            "signer {who} [{subject}]: {alg}{weak}; {validity}; revocation: {revocation}{from}; {result}"
+        )
     }
 }
 
@@ -314,10 +416,11 @@ pub fn verify_mail(
         ),
         Input::Mime(_) => return Err(Error::NotSmime { expected: "signed" }),
     };
+    let from = outer.as_deref().and_then(from_address);
     let signers = report
         .signers()
         .iter()
-        .map(|s| summarise(s, report.certificates(), options, provider))
+        .map(|s| summarise(s, report.certificates(), from.as_deref(), options, provider))
         .collect();
     let content = received.unwrap_or_else(|| report.into_content());
     let output = match outer {
@@ -342,20 +445,17 @@ fn signed_data(
 fn summarise(
     signer: &SignerReport,
     carried: &[Certificate],
+    from: Option<&str>,
     options: &VerifyOptions<'_>,
     provider: &CryptoProvider,
 ) -> SignerSummary {
     let cert = signer.certificate();
     let (certificate, chain) = match cert {
-        Some(cert) => {
-            let mut intermediates = carried.to_vec();
-            intermediates.extend_from_slice(options.intermediates);
-            (
-                check_usage(cert, Usage::Signing),
-                check_chain(cert, &intermediates, options.trust, options.time, provider),
-            )
-        }
-        None => (Ok(()), Err(ChainError::NoPathToTrustAnchor)),
+        Some(cert) => (
+            check_smime_profile(cert, Purpose::Signing, None).map_err(CertificateProblem::from),
+            validate_signer(cert, carried, options, provider),
+        ),
+        None => (Ok(()), Err(PathError::EmptyChain)),
     };
     SignerSummary {
         addresses: cert.map(email_addresses).unwrap_or_default(),
@@ -370,5 +470,147 @@ fn summarise(
         signature: signer.outcome().map(|_| ()).map_err(Clone::clone),
         certificate,
         chain,
+        from: from.map(str::to_owned),
+        address_matches: cert.zip(from).map(|(c, a)| address_matches(c, a)),
+    }
+}
+
+/// Validates the signer certificate with `smime-pkix`: a path through the certificates of the
+/// message and the configured intermediates to a trust anchor or an approved certificate, at
+/// the time of use, revocation checked against the CRLs given. A certificate that is itself a
+/// trust anchor or approved, but whose issuer is unknown, is trusted as it is (validity
+/// checked; its revocation cannot be).
+fn validate_signer(
+    cert: &Certificate,
+    carried: &[Certificate],
+    options: &VerifyOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<Trusted, PathError> {
+    let anchors = TrustAnchors::from_certificates(options.trust.iter().chain(options.approved))?;
+    let mut pool = carried.to_vec();
+    pool.extend_from_slice(options.intermediates);
+    let policy = if options.require_revocation {
+        RevocationPolicy::Require
+    } else {
+        RevocationPolicy::SoftFail
+    };
+    let mut validation = ValidationOptions::new(options.time)
+        .with_crls(options.crls.iter().cloned())
+        .with_revocation(policy);
+    validation.allow_sha1 = options.allow_sha1;
+    let is_approved = |c: &Certificate| options.approved.contains(c) && !options.trust.contains(c);
+    match validate_path(&anchors, cert, &pool, &validation, provider) {
+        Ok(path) => Ok(Trusted {
+            approved: path.anchor().certificate().is_some_and(is_approved),
+            revocation: if path.revocation_complete() {
+                Revocation::Good
+            } else {
+                Revocation::Unknown
+            },
+        }),
+        Err(PathError::IssuerNotFound { .. })
+            if options.trust.contains(cert) || options.approved.contains(cert) =>
+        {
+            directly_trusted(cert, options).map(|revocation| Trusted {
+                approved: is_approved(cert),
+                revocation,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A signer certificate trusted as it is: valid at the time of use; its revocation status is
+/// unknown (no issuer to check a CRL with), which fails under `require_revocation`.
+fn directly_trusted(
+    cert: &Certificate,
+    options: &VerifyOptions<'_>,
+) -> Result<Revocation, PathError> {
+    let id = || CertId {
+        position: 0,
+        subject: subject(cert),
+    };
+    let validity = cert.tbs_certificate().validity();
+    match check_validity(cert, options.time) {
+        Err(CertificateProblem::Expired { .. }) => Err(PathError::Expired {
+            cert: id(),
+            not_after: validity.not_after.to_system_time(),
+            time: options.time,
+        }),
+        Err(_) => Err(PathError::NotYetValid {
+            cert: id(),
+            not_before: validity.not_before.to_system_time(),
+            time: options.time,
+        }),
+        Ok(()) if options.require_revocation => Err(PathError::RevocationUnknown {
+            cert: id(),
+            why: "trusted directly: no issuer to check a CRL with".into(),
+        }),
+        Ok(()) => Ok(Revocation::Unknown),
+    }
+}
+
+/// The address of the mail's From header (the first mailbox: inside `<>`, or the bare
+/// address), from the raw outer headers.
+fn from_address(headers: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(headers);
+    let mut value: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.trim_end_matches('\r');
+        match &mut value {
+            Some(v) if line.starts_with([' ', '\t']) => v.push_str(line),
+            Some(_) => break,
+            None => {
+                if let Some((name, rest)) = line.split_once(':')
+                    && name.trim().eq_ignore_ascii_case("from")
+                {
+                    value = Some(rest.to_owned());
+                }
+            }
+        }
+    }
+    let value = value?;
+    let address = match value.split_once('<') {
+        Some((_, rest)) => rest.split_once('>').map_or(rest, |(a, _)| a),
+        None => value.split(',').next().unwrap_or_default(),
+    }
+    .trim();
+    address.contains('@').then(|| address.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_address;
+
+    #[test]
+    fn from_addresses() {
+        let cases: [(&[u8], Option<&str>); 6] = [
+            (
+                b"From: Alice <alice@example.org>\r\nTo: b@x\r\n",
+                Some("alice@example.org"),
+            ),
+            (
+                b"To: b@x\nfrom:  bob@example.org \n",
+                Some("bob@example.org"),
+            ),
+            (
+                b"From: \"A, B\"\r\n <ab@example.org>\r\nSubject: x\r\n",
+                Some("ab@example.org"),
+            ),
+            (
+                b"From: a@example.org, c@example.org\r\n",
+                Some("a@example.org"),
+            ),
+            (b"Subject: no sender\r\n", None),
+            (b"From: undisclosed\r\n", None),
+        ];
+        for (headers, want) in cases {
+            assert_eq!(
+                from_address(headers).as_deref(),
+                want,
+                "{}",
+                String::from_utf8_lossy(headers)
+            );
+        }
     }
 }

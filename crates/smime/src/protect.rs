@@ -9,7 +9,7 @@ use smime_crypto::{
 use smime_mime::SmimeType;
 use x509_cert::Certificate;
 
-use crate::certs::{Usage, check_recipient, check_usage, check_validity, subject};
+use crate::certs::{check_recipient, check_signer, subject};
 use crate::{CertificateProblem, Error};
 
 /// Options for [`sign_mail`].
@@ -64,9 +64,7 @@ pub fn sign_mail(
     options: &SignOptions,
     provider: &CryptoProvider,
 ) -> Result<Vec<u8>, Error> {
-    check_validity(cert, options.time)
-        .and_then(|()| check_usage(cert, Usage::Signing))
-        .map_err(|problem| signer_problem(cert, problem))?;
+    check_signer(cert, options.time).map_err(|problem| signer_problem(cert, problem))?;
     if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
         return Err(Error::KeyDoesNotMatchCertificate {
             subject: subject(cert),

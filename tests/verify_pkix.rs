@@ -1,0 +1,272 @@
+//! `smime verify` with `smime-pkix` certificate validation: CRLs (`--crl`, revoked signers,
+//! `--require-revocation`), `--intermediates`, `--at`, and `--approve` of a private CA or a
+//! single certificate. CRLs are made at run time with `openssl ca -gencrl` over the test PKI.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use common::{Out, Work, assert_clean_failure, mail, openssl_ok, pki, signer_lines, smime};
+
+/// `smime sign` of the test mail (From alice@example.org) by `signer`; returns the message.
+fn sign(signer: &str, extra: &[&str]) -> Vec<u8> {
+    let (cert, key) = (pki().cert(signer), pki().key(signer));
+    let mut args = vec!["sign", "--cert", cert.as_str(), "--key", key.as_str()];
+    args.extend_from_slice(extra);
+    smime(&args, &mail()).ok().stdout
+}
+
+/// `smime verify` of `signed` with `args`.
+fn verify(signed: &[u8], args: &[&str]) -> Out {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    smime(&all, signed)
+}
+
+/// The one signer line of a run.
+#[track_caller]
+fn line(out: &Out) -> String {
+    let lines = signer_lines(out);
+    assert_eq!(lines.len(), 1, "{}", out.describe());
+    lines[0].to_owned()
+}
+
+/// Success: exit 0, the mail written, one GOOD signer line; returns that line.
+#[track_caller]
+fn good(out: Out) -> String {
+    let out = out.ok();
+    assert_eq!(out.stdout, mail());
+    let l = line(&out);
+    assert!(l.ends_with("GOOD"), "{l}");
+    l
+}
+
+/// Failure: exit 1, nothing written, one BAD signer line plus the failure line; returns the
+/// signer line.
+#[track_caller]
+fn bad(out: Out) -> String {
+    assert_eq!(out.code, 1, "{}", out.describe());
+    assert!(out.stdout.is_empty(), "{}", out.describe());
+    assert!(!out.stderr.contains("panicked"), "{}", out.describe());
+    let l = line(&out);
+    assert!(l.contains("BAD"), "{l}");
+    l
+}
+
+/// A CRL of `ca` (`root` or `inter`) in `w`, revoking `revoked`; returns its path.
+fn crl(w: &Work, ca: &str, revoked: &[&str]) -> String {
+    let index = w.write(&format!("{ca}.index"), b"");
+    let number = w.write(&format!("{ca}.crlnumber"), b"1000\n");
+    let config = w.write(
+        &format!("{ca}-crl.cnf"),
+        format!(
+            "[ca]\ndefault_ca = CA_crl\n[CA_crl]\ndatabase = {index}\ncrlnumber = {number}\n\
+             default_md = sha256\ndefault_crl_days = 30\n"
+        )
+        .as_bytes(),
+    );
+    let (cert, key) = (pki().cert(ca), pki().key(ca));
+    let base = [
+        "ca",
+        "-config",
+        config.as_str(),
+        "-cert",
+        cert.as_str(),
+        "-keyfile",
+        key.as_str(),
+    ];
+    for who in revoked {
+        let target = pki().cert(who);
+        let mut args = base.to_vec();
+        args.extend(["-revoke", target.as_str()]);
+        openssl_ok(&args);
+    }
+    let out = w.path(&format!("{ca}.crl"));
+    let mut args = base.to_vec();
+    args.extend(["-gencrl", "-out", out.as_str()]);
+    openssl_ok(&args);
+    out
+}
+
+#[test]
+fn revoked_signer_is_refused_and_others_are_good() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let crl = crl(&w, "root", &["bob"]);
+    let l = bad(verify(
+        &sign("bob", &[]),
+        &["--trust", &root, "--crl", &crl],
+    ));
+    assert!(l.contains("revoked"), "{l}");
+    // Revocation is checked whatever the policy: soft-fail does not accept a revoked signer.
+    let l = good(verify(
+        &sign("alice", &[]),
+        &["--trust", &root, "--crl", &crl],
+    ));
+    assert!(l.contains("revocation: good"), "{l}");
+}
+
+#[test]
+fn require_revocation_needs_a_crl() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let signed = sign("alice", &[]);
+    // Default: soft-fail, reported.
+    let l = good(verify(&signed, &["--trust", &root]));
+    assert!(l.contains("revocation: unknown (soft-fail)"), "{l}");
+    // Required without a CRL: refused.
+    let l = bad(verify(&signed, &["--trust", &root, "--require-revocation"]));
+    assert!(l.contains("revocation"), "{l}");
+    // With a fresh CRL of the root: good.
+    let crl = crl(&w, "root", &[]);
+    let l = good(verify(
+        &signed,
+        &["--trust", &root, "--crl", &crl, "--require-revocation"],
+    ));
+    assert!(l.contains("revocation: good"), "{l}");
+}
+
+#[test]
+fn intermediates_and_their_crls() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let inter = pki().cert("inter");
+    // Signed without the intermediate in the message.
+    let signed = sign("ivan", &[]);
+    let l = bad(verify(&signed, &["--trust", &root]));
+    assert!(l.contains("not trusted"), "{l}");
+    good(verify(
+        &signed,
+        &["--trust", &root, "--intermediates", &inter],
+    ));
+    // Required revocation needs the CRLs of both CAs.
+    let root_crl = crl(&w, "root", &[]);
+    let inter_crl = crl(&w, "inter", &[]);
+    bad(verify(
+        &signed,
+        &[
+            "--trust",
+            &root,
+            "--intermediates",
+            &inter,
+            "--crl",
+            &root_crl,
+            "--require-revocation",
+        ],
+    ));
+    let l = good(verify(
+        &signed,
+        &[
+            "--trust",
+            &root,
+            "--intermediates",
+            &inter,
+            "--crl",
+            &root_crl,
+            "--crl",
+            &inter_crl,
+            "--require-revocation",
+        ],
+    ));
+    assert!(l.contains("revocation: good"), "{l}");
+    // A revoked intermediate makes the signer untrusted.
+    let w2 = Work::new();
+    let revoking = crl(&w2, "root", &["inter"]);
+    let l = bad(verify(
+        &signed,
+        &[
+            "--trust",
+            &root,
+            "--intermediates",
+            &inter,
+            "--crl",
+            &revoking,
+        ],
+    ));
+    assert!(l.contains("revoked"), "{l}");
+}
+
+#[test]
+fn at_gives_the_validation_time() {
+    let root = pki().cert("root");
+    let signed = sign("alice", &[]);
+    let l = bad(verify(
+        &signed,
+        &["--trust", &root, "--at", "2020-01-01T00:00:00Z"],
+    ));
+    assert!(l.contains("not yet valid"), "{l}");
+    // Long after the certificate expired.
+    let l = bad(verify(
+        &signed,
+        &["--trust", &root, "--at", "2090-06-30T12:00:00+02:00"],
+    ));
+    assert!(l.contains("expired"), "{l}");
+    // Not a time: a usage error.
+    for at in ["yesterday", "2026-01-01", "2026-02-30T00:00:00Z"] {
+        let out = verify(&signed, &["--trust", &root, "--at", at]);
+        assert_clean_failure(&out, 2);
+    }
+}
+
+#[test]
+fn approved_private_ca_and_single_certificate() {
+    let root = pki().cert("root");
+    let other = pki().cert("other");
+    let mallory = pki().cert("mallory");
+    let signed = sign("mallory", &[]);
+    let l = bad(verify(&signed, &["--trust", &root]));
+    assert!(l.contains("not trusted"), "{l}");
+    // The private CA, approved by the user.
+    let l = good(verify(&signed, &["--trust", &root, "--approve", &other]));
+    assert!(l.contains("approved"), "{l}");
+    // Approval alone is enough.
+    good(verify(&signed, &["--approve", &other]));
+    // A single approved certificate, its issuer unknown: trusted as it is, revocation unknown.
+    let l = good(verify(&signed, &["--trust", &root, "--approve", &mallory]));
+    assert!(
+        l.contains("approved") && l.contains("revocation: unknown"),
+        "{l}"
+    );
+    let l = bad(verify(
+        &signed,
+        &["--approve", &mallory, "--require-revocation"],
+    ));
+    assert!(l.contains("revocation"), "{l}");
+    // Approving a certificate does not extend to others of the same CA.
+    bad(verify(&sign("alice", &[]), &["--approve", &mallory]));
+    // Neither --trust nor --approve: usage error (with the usage text).
+    let out = verify(&signed, &[]);
+    assert_eq!(out.code, 2, "{}", out.describe());
+    assert!(out.stdout.is_empty() && out.stderr.contains("--trust is required"));
+}
+
+#[test]
+fn from_address_mismatch_is_reported_not_fatal() {
+    let root = pki().cert("root");
+    // The test mail is From alice@example.org.
+    let l = good(verify(&sign("alice", &[]), &["--trust", &root]));
+    assert!(!l.contains("not an address"), "{l}");
+    let l = good(verify(&sign("carol", &[]), &["--trust", &root]));
+    assert!(
+        l.contains("From alice@example.org is not an address of the certificate"),
+        "{l}"
+    );
+}
+
+#[test]
+fn unreadable_crl_is_a_file_error() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let junk = w.write("junk.crl", b"not a CRL");
+    let signed = sign("alice", &[]);
+    assert_clean_failure(&verify(&signed, &["--trust", &root, "--crl", &junk]), 2);
+    let missing = w.path("missing.crl");
+    assert_clean_failure(&verify(&signed, &["--trust", &root, "--crl", &missing]), 2);
+    // A certificate is not a CRL.
+    assert_clean_failure(&verify(&signed, &["--trust", &root, "--crl", &root]), 2);
+}
