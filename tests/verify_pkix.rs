@@ -270,3 +270,45 @@ fn unreadable_crl_is_a_file_error() {
     // A certificate is not a CRL.
     assert_clean_failure(&verify(&signed, &["--trust", &root, "--crl", &root]), 2);
 }
+
+#[test]
+fn facade_reports_revocation_approval_and_address() {
+    use smime::{PathError, Revocation, VerifyOptions, verify_mail};
+    let w = Work::new();
+    let load = |p: &str| smime::load_certificates(&std::fs::read(p).unwrap()).unwrap();
+    let root = load(&pki().cert("root"));
+    let other = load(&pki().cert("other"));
+    let crls = smime::load_crls(&std::fs::read(crl(&w, "root", &["bob"])).unwrap()).unwrap();
+    let now = std::time::SystemTime::now();
+    let p = smime::DEFAULT_PROVIDER;
+
+    let required = VerifyOptions::new(&root, now)
+        .with_crls(&crls)
+        .require_revocation();
+    let report = verify_mail(&sign("alice", &[]), &required, &p).unwrap();
+    let s = &report.signers()[0];
+    assert!(report.all_good(), "{}", s.line());
+    assert_eq!(s.revocation(), Revocation::Good);
+    assert_eq!(s.from_address(), Some("alice@example.org"));
+    assert_eq!(s.address_matches(), Some(true));
+    assert!(!s.is_approved());
+
+    let report = verify_mail(&sign("bob", &[]), &required, &p).unwrap();
+    let s = &report.signers()[0];
+    assert!(!report.all_good());
+    assert!(s.signature().is_ok() && s.certificate().is_ok());
+    assert!(
+        matches!(s.chain(), Err(PathError::Revoked { .. })),
+        "{}",
+        s.line()
+    );
+    assert_eq!(s.revocation(), Revocation::Revoked);
+    assert_eq!(s.address_matches(), Some(false));
+
+    let approved = VerifyOptions::new(&root, now).with_approved(&other);
+    let report = verify_mail(&sign("mallory", &[]), &approved, &p).unwrap();
+    let s = &report.signers()[0];
+    assert!(report.all_good(), "{}", s.line());
+    assert!(s.is_approved());
+    assert_eq!(s.revocation(), Revocation::Unknown);
+}
