@@ -91,6 +91,11 @@ fn has_domain_suffix(host: &str, suffix: &str) -> bool {
 
 /// rfc822Name constraints (§4.2.1.10): `user@host` is one mailbox, `host` every mailbox at
 /// that host, `.domain` every mailbox at a host in that domain.
+/// Whether `address` has the shape of a mailbox: one '@' with something on both sides.
+fn is_mailbox(address: &str) -> bool {
+    matches!(address.split_once('@'), Some((local, host)) if !local.is_empty() && !host.is_empty() && !host.contains('@'))
+}
+
 fn rfc822_within(address: &str, constraint: &str) -> bool {
     let Some((local, host)) = address.rsplit_once('@') else {
         return false;
@@ -204,6 +209,9 @@ fn matches(name: &SubjectName<'_>, subtree: &GeneralSubtree) -> Match {
     let inside = |b: bool| if b { Match::Inside } else { Match::Outside };
     match (name, &subtree.base) {
         (SubjectName::Dn(n), GeneralName::DirectoryName(base)) => inside(dn_within(n, base)),
+        // A malformed mailbox (no or several '@', an empty part) cannot be judged: refused under
+        // any rfc822Name constraint (x509-limbo nc-permits-invalid-email-san).
+        (SubjectName::Email(e), GeneralName::Rfc822Name(_)) if !is_mailbox(e) => Match::Undecided,
         (SubjectName::Email(e), GeneralName::Rfc822Name(c)) => inside(rfc822_within(e, ia5(c))),
         (SubjectName::SmtpUtf8(e), GeneralName::Rfc822Name(c)) => {
             // RFC 9598 §6: the domain part is compared as for rfc822Name; a mailbox constraint
@@ -226,11 +234,13 @@ fn matches(name: &SubjectName<'_>, subtree: &GeneralSubtree) -> Match {
             (GeneralName::IpAddress(a), GeneralName::IpAddress(c)) => {
                 inside(ip_within(a.as_bytes(), c.as_bytes()))
             }
-            // Forms this crate cannot compare: a constraint of the same form counts as not
-            // satisfied (refusing is the safe side).
+            // Forms this crate cannot compare: undecided, so that the name is refused under a
+            // permitted AND under an excluded subtree of that form (RFC 5280 §4.2.1.10: a
+            // constraint the application cannot process must not be ignored; x509-limbo
+            // nc-forbids-othername).
             (GeneralName::OtherName(_), GeneralName::OtherName(_))
             | (GeneralName::EdiPartyName(_), GeneralName::EdiPartyName(_))
-            | (GeneralName::RegisteredId(_), GeneralName::RegisteredId(_)) => Match::Outside,
+            | (GeneralName::RegisteredId(_), GeneralName::RegisteredId(_)) => Match::Undecided,
             _ => Match::OtherForm,
         },
         _ => Match::OtherForm,
@@ -342,6 +352,45 @@ mod tests {
         state.excluded.push(subtree("xn--bro-hoa.example"));
         assert!(!state.allows(&idn_host));
         assert!(state.allows(&ascii_host));
+    }
+
+    #[test]
+    fn malformed_mailboxes_and_uncomparable_forms_are_refused_both_ways() {
+        use x509_cert::ext::pkix::name::{GeneralName, OtherName};
+        let email = |c: &str| GeneralSubtree {
+            base: GeneralName::Rfc822Name(Ia5String::new(c).unwrap()),
+            minimum: 0,
+            maximum: None,
+        };
+        let bad = SubjectName::Email("invalid@address@example.com".into());
+        assert_eq!(matches(&bad, &email("example.com")), Match::Undecided);
+        let mut permitted = NameConstraintState::default();
+        permitted.permitted.push(vec![email("example.com")]);
+        assert!(!permitted.allows(&bad));
+        assert!(permitted.allows(&SubjectName::Email("good@example.com".into())));
+
+        let other = || {
+            GeneralName::OtherName(OtherName {
+                type_id: const_oid::ObjectIdentifier::new_unwrap("1.2.3.4"),
+                value: der::Any::new(der::Tag::Utf8String, b"x".to_vec()).unwrap(),
+            })
+        };
+        let name = other();
+        let subject = SubjectName::General(&name);
+        let subtree = GeneralSubtree {
+            base: other(),
+            minimum: 0,
+            maximum: None,
+        };
+        let mut excluded = NameConstraintState::default();
+        excluded.excluded.push(subtree.clone());
+        assert!(
+            !excluded.allows(&subject),
+            "an excluded subtree we cannot compare must refuse"
+        );
+        let mut permitted = NameConstraintState::default();
+        permitted.permitted.push(vec![subtree]);
+        assert!(!permitted.allows(&subject));
     }
 
     #[test]
