@@ -73,6 +73,7 @@ mod anchor;
 mod build;
 pub mod crl;
 mod error;
+pub mod identity;
 mod names;
 mod policy;
 pub mod profile;
@@ -83,6 +84,7 @@ mod validate;
 pub use anchor::{TrustAnchor, TrustAnchors};
 pub use build::{validate_chain, validate_path};
 pub use error::{CertId, PathError};
+pub use identity::{Generation, Identity, ValidationKind, ValidationLevel};
 pub use profile::{ProfileError, Purpose, address_matches, check_smime_profile, email_addresses};
 pub use validate::ValidatedPath;
 
