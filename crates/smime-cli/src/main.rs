@@ -5,11 +5,18 @@
 //! smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+//! smime cert show CERT.pem
+//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
 //! ```
 //!
 //! `verify` validates signer certificates with `smime-pkix` (RFC 5280, revocation against the
 //! `--crl` files: soft-fail unless `--require-revocation`); `--approve` trusts a private CA or a
 //! single certificate the user checked; `--at` validates at a given time instead of now.
+//!
+//! `cert show` prints what a certificate says (one `key: value` line per field, with the
+//! CA/Browser Forum S/MIME validation level); `cert verify` validates it as `verify` does a
+//! signer's, plus the S/MIME profile for `--purpose` (default `sign`) and `--address`, and
+//! prints one line: exit 0 valid, 1 not valid (the reason on stderr).
 //!
 //! Exit codes: 0 success; 1 the message cannot be verified, decrypted or parsed; 2 usage
 //! errors and unreadable or malformed certificate or key files. On failure nothing is written.
@@ -21,8 +28,13 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use smime::smime_crypto::Signer;
+use smime::smime_pkix::crl::RevocationStatus;
+use smime::smime_pkix::{
+    CertId, Identity, PathError, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions,
+    check_smime_profile, validate_path,
+};
 use smime::{
-    Certificate, ContentEncryptionAlgorithm, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
+    Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
     SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
 };
 
@@ -30,7 +42,9 @@ const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
   smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
-  smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]";
+  smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+  smime cert show CERT.pem
+  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
 
 /// A failure with its exit code and one line for stderr.
 struct Failure {
@@ -77,6 +91,10 @@ struct Args {
     approve: Vec<PathBuf>,
     at: Option<String>,
     require_revocation: bool,
+    purpose: Option<String>,
+    address: Option<String>,
+    /// The operands (arguments that are not options) of `cert show` and `cert verify`.
+    operands: Vec<PathBuf>,
     input: Option<PathBuf>,
     output: Option<PathBuf>,
 }
@@ -85,6 +103,10 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
     let mut args = Args::default();
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
+        if command.starts_with("cert ") && !flag.starts_with("--") {
+            args.operands.push(PathBuf::from(flag));
+            continue;
+        }
         let allowed: &[&str] = match command {
             "sign" => &[
                 "--cert", "--key", "--chain", "--opaque", "--pss", "--digest", "--in", "--out",
@@ -102,6 +124,16 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             ],
             "encrypt" => &["--to", "--cipher", "--oaep", "--in", "--out"],
             "decrypt" => &["--cert", "--key", "--in", "--out"],
+            "cert verify" => &[
+                "--trust",
+                "--approve",
+                "--intermediates",
+                "--crl",
+                "--require-revocation",
+                "--at",
+                "--purpose",
+                "--address",
+            ],
             _ => &[],
         };
         if !allowed.contains(&flag.as_str()) {
@@ -125,6 +157,8 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--approve" => args.approve.push(value()?),
             "--at" => args.at = Some(value()?.to_string_lossy().into_owned()),
             "--require-revocation" => args.require_revocation = true,
+            "--purpose" => args.purpose = Some(value()?.to_string_lossy().into_owned()),
+            "--address" => args.address = Some(value()?.to_string_lossy().into_owned()),
             "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
             "--cipher" => args.cipher = Some(value()?.to_string_lossy().into_owned()),
             "--in" => args.input = Some(value()?),
@@ -146,6 +180,39 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
 fn load_certs(path: &Path) -> Result<Vec<Certificate>, Failure> {
     let bytes = read_file(path, "certificate file")?;
     smime::load_certificates(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))
+}
+
+/// The certificates of every file of `paths`.
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Certificate>, Failure> {
+    let mut certs = Vec::new();
+    for path in paths {
+        certs.extend(load_certs(path)?);
+    }
+    Ok(certs)
+}
+
+/// The CRLs of every file of `paths`.
+fn load_crl_files(paths: &[PathBuf]) -> Result<Vec<Crl>, Failure> {
+    let mut crls = Vec::new();
+    for path in paths {
+        let bytes = read_file(path, "CRL file")?;
+        crls.extend(
+            smime::load_crls(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))?,
+        );
+    }
+    Ok(crls)
+}
+
+/// The time to validate at: `--at`, or now.
+fn validation_time(args: &Args, command: &str) -> Result<SystemTime, Failure> {
+    match &args.at {
+        Some(at) => parse_rfc3339(at).ok_or_else(|| {
+            usage(format!(
+                "smime {command}: --at {at}: not an RFC 3339 time (like 2026-01-31T12:00:00Z)"
+            ))
+        }),
+        None => Ok(SystemTime::now()),
+    }
 }
 
 fn load_key(path: &Path) -> Result<SoftwareKey, Failure> {
@@ -257,31 +324,11 @@ fn verify(args: &Args) -> Result<(), Failure> {
     if args.trust.is_empty() && args.approve.is_empty() {
         return Err(usage(format!("smime verify: --trust is required\n{USAGE}")));
     }
-    let time = match &args.at {
-        Some(at) => parse_rfc3339(at).ok_or_else(|| {
-            usage(format!(
-                "smime verify: --at {at}: not an RFC 3339 time (like 2026-01-31T12:00:00Z)"
-            ))
-        })?,
-        None => SystemTime::now(),
-    };
-    let load_all = |paths: &[PathBuf]| -> Result<Vec<Certificate>, Failure> {
-        let mut certs = Vec::new();
-        for path in paths {
-            certs.extend(load_certs(path)?);
-        }
-        Ok(certs)
-    };
+    let time = validation_time(args, "verify")?;
     let trust = load_all(&args.trust)?;
     let approved = load_all(&args.approve)?;
     let intermediates = load_all(&args.intermediates)?;
-    let mut crls = Vec::new();
-    for path in &args.crl {
-        let bytes = read_file(path, "CRL file")?;
-        crls.extend(
-            smime::load_crls(&bytes).map_err(|e| bad_file(format!("{}: {e}", path.display())))?,
-        );
-    }
+    let crls = load_crl_files(&args.crl)?;
     let input = read_input(args)?;
     let mut options = VerifyOptions::new(&trust, time)
         .with_approved(&approved)
@@ -394,11 +441,227 @@ fn decrypt(args: &Args) -> Result<(), Failure> {
     write_output(args, report.output())
 }
 
+/// The one certificate file operand of `smime {command}`.
+fn cert_operand<'a>(args: &'a Args, command: &str) -> Result<&'a Path, Failure> {
+    match args.operands.as_slice() {
+        [one] => Ok(one),
+        _ => Err(usage(format!(
+            "smime {command}: one certificate file expected\n{USAGE}"
+        ))),
+    }
+}
+
+/// An RFC 3339 time (UTC).
+fn time_text(t: SystemTime) -> String {
+    der::DateTime::from_system_time(t).map_or_else(|_| "?".into(), |d| d.to_string())
+}
+
+/// The validation level of an identity, with the class hint.
+fn level_text(identity: &Identity) -> String {
+    identity.validation_level().map_or_else(
+        || "none (no CA/B Forum S/MIME policy)".to_owned(),
+        |level| format!("{level} (customarily: {})", level.class_hint()),
+    )
+}
+
+/// `smime cert show CERT.pem`: what the certificates of the file say, one `key: value` line
+/// per field, a blank line between certificates.
+fn cert_show(args: &Args) -> Result<(), Failure> {
+    let certs = load_certs(cert_operand(args, "cert show")?)?;
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let mut out = String::new();
+    for (n, cert) in certs.iter().enumerate() {
+        let id = Identity::of(cert, &DEFAULT_PROVIDER);
+        let addresses = if id.addresses.is_empty() {
+            "none".to_owned()
+        } else {
+            id.addresses.join(", ")
+        };
+        if n > 0 {
+            out.push('\n');
+        }
+        let fields = [
+            ("subject", id.subject.clone()),
+            ("common name", or_none(&id.common_name)),
+            ("addresses", addresses),
+            ("organisation", or_none(&id.organization)),
+            ("organisational unit", or_none(&id.organizational_unit)),
+            ("country", or_none(&id.country)),
+            ("issuer", id.issuer.clone()),
+            ("serial", id.serial.clone()),
+            ("valid from", time_text(id.not_before)),
+            ("valid until", time_text(id.not_after)),
+            ("key", id.key.clone()),
+            ("sha256", or_none(&id.sha256)),
+            ("validation level", level_text(&id)),
+        ];
+        for (key, value) in fields {
+            out.push_str(&format!("{key}: {value}\n"));
+        }
+    }
+    write_output(args, out.as_bytes())
+}
+
+/// `smime cert verify CERT.pem --trust …`: the path (RFC 5280 with revocation) to a trust
+/// anchor or an approved certificate, and the S/MIME profile for the purpose and address. The
+/// other certificates of CERT.pem count as intermediates. A certificate that is itself trusted
+/// or approved but whose issuer is unknown is trusted as it is (validity checked; its
+/// revocation is unknown).
+fn cert_verify(args: &Args) -> Result<(), Failure> {
+    const COMMAND: &str = "cert verify";
+    let path = cert_operand(args, COMMAND)?;
+    if args.trust.is_empty() && args.approve.is_empty() {
+        return Err(usage(format!(
+            "smime {COMMAND}: --trust is required\n{USAGE}"
+        )));
+    }
+    let purpose = match args.purpose.as_deref() {
+        None | Some("sign") => Purpose::Signing,
+        Some("encrypt") => Purpose::Encryption,
+        Some(other) => {
+            return Err(usage(format!(
+                "smime {COMMAND}: unknown purpose {other} (sign, encrypt)"
+            )));
+        }
+    };
+    let time = validation_time(args, COMMAND)?;
+    let certs = load_certs(path)?;
+    let (cert, carried) = certs
+        .split_first()
+        .ok_or_else(|| bad_file("no certificate"))?;
+    let trust = load_all(&args.trust)?;
+    let approved = load_all(&args.approve)?;
+    let mut pool = carried.to_vec();
+    pool.extend(load_all(&args.intermediates)?);
+    let crls = load_crl_files(&args.crl)?;
+    let anchors = TrustAnchors::from_certificates(trust.iter().chain(&approved))
+        .map_err(|e| bad_file(format!("trust anchor: {e}")))?;
+    let policy = if args.require_revocation {
+        RevocationPolicy::Require
+    } else {
+        RevocationPolicy::SoftFail
+    };
+    let options = ValidationOptions::new(time)
+        .with_crls(crls)
+        .with_revocation(policy);
+    let is_approved = |c: &Certificate| approved.contains(c) && !trust.contains(c);
+    let chain = match validate_path(&anchors, cert, &pool, &options, &DEFAULT_PROVIDER) {
+        Ok(path) => {
+            let revocation = if path.revocation_complete() {
+                "good"
+            } else if path
+                .revocation()
+                .iter()
+                .any(|s| matches!(s, RevocationStatus::Unknown { .. }))
+            {
+                "unknown (soft-fail)"
+            } else {
+                "not checked"
+            };
+            let approved = path.anchor().certificate().is_some_and(is_approved);
+            Ok((revocation, approved))
+        }
+        Err(PathError::IssuerNotFound { .. })
+            if trust.contains(cert) || approved.contains(cert) =>
+        {
+            directly_trusted(cert, time, args.require_revocation)
+                .map(|()| ("unknown (soft-fail)", is_approved(cert)))
+        }
+        Err(e) => Err(e),
+    };
+    let profile = check_smime_profile(cert, purpose, args.address.as_deref());
+    let identity = Identity::of(cert, &DEFAULT_PROVIDER);
+    let (result, revocation) = match (&chain, &profile) {
+        (Ok((revocation, approved)), Ok(())) => {
+            let by = if *approved {
+                " (approved by the user)"
+            } else {
+                ""
+            };
+            (Ok(format!("valid and trusted{by}")), *revocation)
+        }
+        (Err(e), _) => {
+            let revocation = match e {
+                PathError::Revoked { .. } => "revoked",
+                PathError::RevocationUnknown { .. } => "unknown (required)",
+                _ => "not checked",
+            };
+            (Err(format!("NOT VALID (not trusted: {e})")), revocation)
+        }
+        (Ok((revocation, _)), Err(e)) => (
+            Err(format!("NOT VALID (not usable for S/MIME: {e})")),
+            *revocation,
+        ),
+    };
+    let line = |result: &str| {
+        format!(
+            "certificate [{}]: {result}; revocation: {revocation}; validation level: {}",
+            identity.subject,
+            level_text(&identity)
+        )
+    };
+    // On failure nothing goes to stdout: the line, with the reason, is the one stderr line.
+    match result {
+        Ok(result) => write_output(args, format!("{}\n", line(&result)).as_bytes()),
+        Err(result) => Err(failed(line(&result))),
+    }
+}
+
+/// A certificate trusted as it is (it is a `--trust` or `--approve` certificate whose issuer is
+/// unknown): it must be valid at `time`; its revocation status is unknown, which fails under
+/// `--require-revocation`.
+fn directly_trusted(cert: &Certificate, time: SystemTime, require: bool) -> Result<(), PathError> {
+    let id = || CertId {
+        position: 0,
+        subject: smime::subject(cert),
+    };
+    let validity = cert.tbs_certificate().validity();
+    let (not_before, not_after) = (
+        validity.not_before.to_system_time(),
+        validity.not_after.to_system_time(),
+    );
+    if time > not_after {
+        return Err(PathError::Expired {
+            cert: id(),
+            not_after,
+            time,
+        });
+    }
+    if time < not_before {
+        return Err(PathError::NotYetValid {
+            cert: id(),
+            not_before,
+            time,
+        });
+    }
+    if require {
+        return Err(PathError::RevocationUnknown {
+            cert: id(),
+            why: "trusted directly: no issuer to check a CRL with".into(),
+        });
+    }
+    Ok(())
+}
+
 fn run(raw: &[String]) -> Result<(), Failure> {
     let (command, rest) = raw.split_first().ok_or_else(|| usage(USAGE))?;
     if matches!(command.as_str(), "-h" | "--help" | "help") {
         println!("{USAGE}");
         return Ok(());
+    }
+    if command == "cert" {
+        let (sub, rest) = rest
+            .split_first()
+            .ok_or_else(|| usage(format!("smime cert: show or verify?\n{USAGE}")))?;
+        let name = format!("cert {sub}");
+        let args = parse_args(&name, rest)?;
+        return match sub.as_str() {
+            "show" => cert_show(&args),
+            "verify" => cert_verify(&args),
+            other => Err(usage(format!(
+                "smime cert: unknown command {other} (show, verify)\n{USAGE}"
+            ))),
+        };
     }
     let args = parse_args(command, rest)?;
     match command.as_str() {
