@@ -28,11 +28,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use smime::smime_crypto::Signer;
-use smime::smime_pkix::crl::RevocationStatus;
-use smime::smime_pkix::{
-    CertId, Identity, PathError, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions,
-    check_smime_profile, validate_path,
-};
+use smime::smime_pkix::{Identity, PathError, Purpose, check_smime_profile};
 use smime::{
     Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
     SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
@@ -531,44 +527,23 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
         .ok_or_else(|| bad_file("no certificate"))?;
     let trust = load_all(&args.trust)?;
     let approved = load_all(&args.approve)?;
-    let mut pool = carried.to_vec();
-    pool.extend(load_all(&args.intermediates)?);
+    let intermediates = load_all(&args.intermediates)?;
     let crls = load_crl_files(&args.crl)?;
-    let anchors = TrustAnchors::from_certificates(trust.iter().chain(&approved))
-        .map_err(|e| bad_file(format!("trust anchor: {e}")))?;
-    let policy = if args.require_revocation {
-        RevocationPolicy::Require
-    } else {
-        RevocationPolicy::SoftFail
-    };
-    let options = ValidationOptions::new(time)
-        .with_crls(crls)
-        .with_revocation(policy);
-    let is_approved = |c: &Certificate| approved.contains(c) && !trust.contains(c);
-    let chain = match validate_path(&anchors, cert, &pool, &options, &DEFAULT_PROVIDER) {
-        Ok(path) => {
-            let revocation = if path.revocation_complete() {
-                "good"
-            } else if path
-                .revocation()
-                .iter()
-                .any(|s| matches!(s, RevocationStatus::Unknown { .. }))
-            {
-                "unknown (soft-fail)"
-            } else {
-                "not checked"
-            };
-            let approved = path.anchor().certificate().is_some_and(is_approved);
-            Ok((revocation, approved))
-        }
-        Err(PathError::IssuerNotFound { .. })
-            if trust.contains(cert) || approved.contains(cert) =>
-        {
-            directly_trusted(cert, time, args.require_revocation)
-                .map(|()| ("unknown (soft-fail)", is_approved(cert)))
-        }
-        Err(e) => Err(e),
-    };
+    let mut options = VerifyOptions::new(&trust, time)
+        .with_approved(&approved)
+        .with_intermediates(&intermediates)
+        .with_crls(&crls);
+    if args.require_revocation {
+        options = options.require_revocation();
+    }
+    let chain = smime::validate_certificate(cert, carried, &options, &DEFAULT_PROVIDER).map(|t| {
+        let revocation = match t.revocation() {
+            smime::Revocation::Good => "good",
+            smime::Revocation::Unknown => "unknown (soft-fail)",
+            _ => "not checked",
+        };
+        (revocation, t.is_approved())
+    });
     let profile = check_smime_profile(cert, purpose, args.address.as_deref());
     let identity = Identity::of(cert, &DEFAULT_PROVIDER);
     let (result, revocation) = match (&chain, &profile) {
@@ -605,42 +580,6 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
         Ok(result) => write_output(args, format!("{}\n", line(&result)).as_bytes()),
         Err(result) => Err(failed(line(&result))),
     }
-}
-
-/// A certificate trusted as it is (it is a `--trust` or `--approve` certificate whose issuer is
-/// unknown): it must be valid at `time`; its revocation status is unknown, which fails under
-/// `--require-revocation`.
-fn directly_trusted(cert: &Certificate, time: SystemTime, require: bool) -> Result<(), PathError> {
-    let id = || CertId {
-        position: 0,
-        subject: smime::subject(cert),
-    };
-    let validity = cert.tbs_certificate().validity();
-    let (not_before, not_after) = (
-        validity.not_before.to_system_time(),
-        validity.not_after.to_system_time(),
-    );
-    if time > not_after {
-        return Err(PathError::Expired {
-            cert: id(),
-            not_after,
-            time,
-        });
-    }
-    if time < not_before {
-        return Err(PathError::NotYetValid {
-            cert: id(),
-            not_before,
-            time,
-        });
-    }
-    if require {
-        return Err(PathError::RevocationUnknown {
-            cert: id(),
-            why: "trusted directly: no issuer to check a CRL with".into(),
-        });
-    }
-    Ok(())
 }
 
 fn run(raw: &[String]) -> Result<(), Failure> {

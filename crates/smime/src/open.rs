@@ -198,12 +198,24 @@ pub enum Revocation {
     NotChecked,
 }
 
-/// How a signer certificate came to be trusted.
+/// How a certificate came to be trusted: the result of [`validate_certificate`].
 #[derive(Clone, Debug)]
-struct Trusted {
+#[must_use]
+pub struct Trusted {
     /// Through an anchor (or a single certificate) the user approved, not a `trust` anchor.
     approved: bool,
     revocation: Revocation,
+}
+
+impl Trusted {
+    /// True when trust comes from a certificate the user approved rather than a trust anchor.
+    pub fn is_approved(&self) -> bool {
+        self.approved
+    }
+    /// The revocation status of the path.
+    pub fn revocation(&self) -> Revocation {
+        self.revocation
+    }
 }
 
 /// What [`verify_mail`] found about one signer.
@@ -453,7 +465,7 @@ fn summarise(
     let (certificate, chain) = match cert {
         Some(cert) => (
             check_smime_profile(cert, Purpose::Signing, None).map_err(CertificateProblem::from),
-            validate_signer(cert, carried, options, provider),
+            validate_certificate(cert, carried, options, provider),
         ),
         None => (Ok(()), Err(PathError::EmptyChain)),
     };
@@ -475,12 +487,18 @@ fn summarise(
     }
 }
 
-/// Validates the signer certificate with `smime-pkix`: a path through the certificates of the
-/// message and the configured intermediates to a trust anchor or an approved certificate, at
-/// the time of use, revocation checked against the CRLs given. A certificate that is itself a
-/// trust anchor or approved, but whose issuer is unknown, is trusted as it is (validity
-/// checked; its revocation cannot be).
-fn validate_signer(
+/// Validates a certificate with `smime-pkix`: a path through `carried` (the certificates of
+/// the message) and the configured intermediates to a trust anchor or an approved certificate,
+/// at the time of use, revocation checked against the CRLs given (soft-fail unless
+/// `require_revocation`). A certificate that is itself a trust anchor or approved, but whose
+/// issuer is unknown, is trusted as it is (validity checked; its revocation cannot be). The
+/// S/MIME profile (purpose, address) is not checked here: see
+/// [`smime_pkix::check_smime_profile`].
+///
+/// # Errors
+///
+/// The [`PathError`] that made the certificate untrusted.
+pub fn validate_certificate(
     cert: &Certificate,
     carried: &[Certificate],
     options: &VerifyOptions<'_>,
