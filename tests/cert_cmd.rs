@@ -138,6 +138,17 @@ fn show_and_verify_the_validation_level() {
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.contains("approved by the user"), "{line}");
     assert!(line.contains("individual-validated (strict)"), "{line}");
+
+    // A mail she signs: `smime verify` names the level in her signer line.
+    let signed = smime(&["sign", "--cert", &cert, "--key", &key], &common::mail()).ok();
+    let out = smime(&["verify", "--approve", &cert], &signed.stdout).ok();
+    let lines = out.stderr_lines();
+    assert_eq!(lines.len(), 1, "{}", out.describe());
+    assert!(
+        lines[0].contains("level: individual-validated (strict)"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]

@@ -124,6 +124,13 @@ fn hex(bytes: &[u8], sep: &str) -> String {
 }
 
 /// The first S/MIME Baseline Requirements policy of the certificate.
+/// The CA/Browser Forum S/MIME validation level that `cert`'s certificatePolicies extension
+/// claims (the first S/MIME Baseline Requirements policy listed), without building a whole
+/// [`Identity`].
+pub fn validation_level(cert: &Certificate) -> Option<ValidationLevel> {
+    policy_level(cert)
+}
+
 fn policy_level(cert: &Certificate) -> Option<ValidationLevel> {
     let (_, policies) = cert
         .tbs_certificate()

@@ -84,7 +84,7 @@ mod validate;
 pub use anchor::{TrustAnchor, TrustAnchors};
 pub use build::{validate_chain, validate_path};
 pub use error::{CertId, PathError};
-pub use identity::{Generation, Identity, ValidationKind, ValidationLevel};
+pub use identity::{Generation, Identity, ValidationKind, ValidationLevel, validation_level};
 pub use profile::{ProfileError, Purpose, address_matches, check_smime_profile, email_addresses};
 pub use validate::ValidatedPath;
 

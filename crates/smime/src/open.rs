@@ -233,6 +233,7 @@ pub struct SignerSummary {
     chain: Result<Trusted, PathError>,
     from: Option<String>,
     address_matches: Option<bool>,
+    level: Option<smime_pkix::ValidationLevel>,
 }
 
 impl SignerSummary {
@@ -314,6 +315,10 @@ impl SignerSummary {
     pub fn is_good(&self) -> bool {
         self.signature.is_ok() && self.certificate.is_ok() && self.chain.is_ok()
     }
+    /// The CA/Browser Forum S/MIME validation level the signer certificate claims, if any.
+    pub fn validation_level(&self) -> Option<smime_pkix::ValidationLevel> {
+        self.level
+    }
     /// One readable line: address, subject, algorithm, validity, revocation, result.
     pub fn line(&self) -> String {
         let who = self
@@ -350,13 +355,17 @@ impl SignerSummary {
             }
             _ => String::new(),
         };
+        let level = self
+            .level
+            .map(|l| format!("; level: {l}"))
+            .unwrap_or_default();
         let result = match &self.signature {
             Ok(()) if self.is_good() => "GOOD".to_owned(),
             Ok(()) => "BAD (signature verifies, certificate not accepted)".to_owned(),
             Err(e) => format!("BAD ({e})"),
         };
         format!(
-            "signer {who} [{subject}]: {alg}{weak}; {validity}; revocation: {revocation}{from}; {result}"
+            "signer {who} [{subject}]: {alg}{weak}; {validity}; revocation: {revocation}{level}{from}; {result}"
         )
     }
 }
@@ -484,6 +493,7 @@ fn summarise(
         chain,
         from: from.map(str::to_owned),
         address_matches: cert.zip(from).map(|(c, a)| address_matches(c, a)),
+        level: cert.and_then(smime_pkix::validation_level),
     }
 }
 
