@@ -40,17 +40,19 @@ fn check_lengths(alg: ContentEncryptionAlgorithm, key: &[u8], iv: &[u8]) -> Resu
     Ok(())
 }
 
+/// The error for a key or IV the cipher refuses after [`check_lengths`] accepted it: it cannot
+/// happen (every public entry point checks the lengths first), but is an error, not a panic.
+fn lengths_checked() -> Error {
+    Error::InvalidParameters("key or IV length refused by the cipher")
+}
+
 /// CBC encryption with PKCS#7 padding.
 fn cbc_encrypt<C>(key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error>
 where
     cbc::Encryptor<C>: KeyIvInit + BlockModeEncrypt,
     C: cbc::cipher::BlockCipherEncrypt,
 {
-    let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| Error::WrongLength {
-        what: "content key or IV",
-        expected: 0,
-        got: key.len(),
-    })?;
+    let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| lengths_checked())?;
     Ok(enc.encrypt_padded_vec::<Pkcs7>(plaintext))
 }
 
@@ -60,11 +62,7 @@ where
     cbc::Decryptor<C>: KeyIvInit + BlockModeDecrypt,
     C: cbc::cipher::BlockCipherDecrypt,
 {
-    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| Error::WrongLength {
-        what: "content key or IV",
-        expected: 0,
-        got: key.len(),
-    })?;
+    let dec = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| lengths_checked())?;
     let mut buf = Zeroizing::new(ciphertext.to_vec());
     let len = dec
         .decrypt_padded::<Pkcs7>(&mut buf)
@@ -162,16 +160,8 @@ where
     aes_gcm::AesGcm<A, U12, U16>: KeyInit + AeadInOut<NonceSize = U12, TagSize = U16>,
 {
     let cipher =
-        aes_gcm::AesGcm::<A, U12, U16>::new_from_slice(key).map_err(|_| Error::WrongLength {
-            what: "content key",
-            expected: 0,
-            got: key.len(),
-        })?;
-    let nonce = Array::<u8, U12>::try_from(nonce).map_err(|_| Error::WrongLength {
-        what: "GCM nonce",
-        expected: 12,
-        got: nonce.len(),
-    })?;
+        aes_gcm::AesGcm::<A, U12, U16>::new_from_slice(key).map_err(|_| lengths_checked())?;
+    let nonce = Array::<u8, U12>::try_from(nonce).map_err(|_| lengths_checked())?;
     // Zeroizing: on failure the buffer still holds the plaintext.
     let mut buf = Zeroizing::new(plaintext.to_vec());
     let tag = cipher
@@ -196,16 +186,8 @@ where
     aes_gcm::AesGcm<A, U12, T>: KeyInit + AeadInOut<NonceSize = U12, TagSize = T>,
 {
     let cipher =
-        aes_gcm::AesGcm::<A, U12, T>::new_from_slice(key).map_err(|_| Error::WrongLength {
-            what: "content key",
-            expected: 0,
-            got: key.len(),
-        })?;
-    let nonce = Array::<u8, U12>::try_from(nonce).map_err(|_| Error::WrongLength {
-        what: "GCM nonce",
-        expected: 12,
-        got: nonce.len(),
-    })?;
+        aes_gcm::AesGcm::<A, U12, T>::new_from_slice(key).map_err(|_| lengths_checked())?;
+    let nonce = Array::<u8, U12>::try_from(nonce).map_err(|_| lengths_checked())?;
     let tag = Array::<u8, T>::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
     let mut buf = Zeroizing::new(ciphertext.to_vec());
     cipher
