@@ -121,6 +121,45 @@ pub struct ValidationOptions {
     pub revocation: RevocationPolicy,
 }
 
+/// The certificate-policy inputs of RFC 5280 §6.1.1 (c), (e), (f) and (g), for callers that
+/// carry them apart from the rest of [`ValidationOptions`] (the default: {anyPolicy}, nothing
+/// required or inhibited).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PolicyInputs {
+    /// user-initial-policy-set.
+    pub initial_policy_set: Vec<ObjectIdentifier>,
+    /// initial-explicit-policy.
+    pub initial_explicit_policy: bool,
+    /// initial-policy-mapping-inhibit.
+    pub initial_policy_mapping_inhibit: bool,
+    /// initial-any-policy-inhibit.
+    pub initial_any_policy_inhibit: bool,
+}
+
+impl Default for PolicyInputs {
+    fn default() -> Self {
+        Self {
+            initial_policy_set: vec![ANY_POLICY],
+            initial_explicit_policy: false,
+            initial_policy_mapping_inhibit: false,
+            initial_any_policy_inhibit: false,
+        }
+    }
+}
+
+impl PolicyInputs {
+    /// The inputs with `set` as the user-initial-policy-set.
+    #[must_use]
+    pub fn with_initial_policy_set(
+        mut self,
+        set: impl IntoIterator<Item = ObjectIdentifier>,
+    ) -> Self {
+        self.initial_policy_set = set.into_iter().collect();
+        self
+    }
+}
+
 /// Whether revocation is checked, and what happens when a certificate's revocation status
 /// cannot be determined (no usable CRL, or none covering every reason).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -161,6 +200,16 @@ impl ValidationOptions {
     #[must_use]
     pub fn with_crls(mut self, crls: impl IntoIterator<Item = Crl>) -> Self {
         self.crls = crls.into_iter().collect();
+        self
+    }
+
+    /// Sets the certificate-policy inputs.
+    #[must_use]
+    pub fn with_policy_inputs(mut self, inputs: PolicyInputs) -> Self {
+        self.initial_policy_set = inputs.initial_policy_set;
+        self.initial_explicit_policy = inputs.initial_explicit_policy;
+        self.initial_policy_mapping_inhibit = inputs.initial_policy_mapping_inhibit;
+        self.initial_any_policy_inhibit = inputs.initial_any_policy_inhibit;
         self
     }
 

@@ -8,8 +8,8 @@ use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTra
 use smime_mime::Layer;
 use smime_pkix::crl::Crl;
 use smime_pkix::{
-    CertId, PathError, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions, address_matches,
-    check_smime_profile, email_addresses, validate_path,
+    CertId, PathError, PolicyInputs, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions,
+    address_matches, check_smime_profile, email_addresses, validate_path,
 };
 use x509_cert::Certificate;
 
@@ -141,6 +141,8 @@ pub struct VerifyOptions<'a> {
     /// Certificates the user approved: a private CA (trusted as an anchor) or a single
     /// end-entity certificate (trusted as it is).
     pub approved: &'a [Certificate],
+    /// The certificate-policy inputs of path validation (default: any policy).
+    pub policy: PolicyInputs,
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -155,6 +157,7 @@ impl<'a> VerifyOptions<'a> {
             crls: &[],
             require_revocation: false,
             approved: &[],
+            policy: PolicyInputs::default(),
         }
     }
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
@@ -175,6 +178,11 @@ impl<'a> VerifyOptions<'a> {
     /// Requires the revocation status of every certificate of the signer's path.
     pub fn require_revocation(mut self) -> Self {
         self.require_revocation = true;
+        self
+    }
+    /// Sets the certificate-policy inputs of path validation (RFC 5280 §6.1.1).
+    pub fn with_policy(mut self, policy: PolicyInputs) -> Self {
+        self.policy = policy;
         self
     }
     /// Sets the certificates the user approved (private CAs or single certificates).
@@ -524,7 +532,8 @@ pub fn validate_certificate(
     };
     let mut validation = ValidationOptions::new(options.time)
         .with_crls(options.crls.iter().cloned())
-        .with_revocation(policy);
+        .with_revocation(policy)
+        .with_policy_inputs(options.policy.clone());
     validation.allow_sha1 = options.allow_sha1;
     let is_approved = |c: &Certificate| options.approved.contains(c) && !options.trust.contains(c);
     match validate_path(&anchors, cert, &pool, &validation, provider) {
