@@ -87,6 +87,10 @@ pub enum EcCurve {
     P256,
     /// NIST P-384 (secp384r1).
     P384,
+    /// brainpoolP256r1 (RFC 5639): ECDSA only, no ECDH in the default provider.
+    BrainpoolP256r1,
+    /// brainpoolP384r1 (RFC 5639): ECDSA only, no ECDH in the default provider.
+    BrainpoolP384r1,
 }
 
 impl EcCurve {
@@ -95,6 +99,8 @@ impl EcCurve {
         match self {
             Self::P256 => oid::SECP256R1,
             Self::P384 => oid::SECP384R1,
+            Self::BrainpoolP256r1 => oid::BRAINPOOL_P256R1,
+            Self::BrainpoolP384r1 => oid::BRAINPOOL_P384R1,
         }
     }
 
@@ -107,23 +113,28 @@ impl EcCurve {
         match oid {
             oid::SECP256R1 => Ok(Self::P256),
             oid::SECP384R1 => Ok(Self::P384),
+            oid::BRAINPOOL_P256R1 => Ok(Self::BrainpoolP256r1),
+            oid::BRAINPOOL_P384R1 => Ok(Self::BrainpoolP384r1),
             oid => Err(Error::UnsupportedAlgorithm { oid }),
         }
     }
 
-    /// The hash that suits the curve's strength (SHA-256 for P-256, SHA-384 for P-384).
+    /// The hash that suits the curve's strength (SHA-256 for the 256-bit curves, SHA-384 for the
+    /// 384-bit ones).
     pub fn default_hash(self) -> HashAlg {
         match self {
-            Self::P256 => HashAlg::Sha256,
-            Self::P384 => HashAlg::Sha384,
+            Self::P256 | Self::BrainpoolP256r1 => HashAlg::Sha256,
+            Self::P384 | Self::BrainpoolP384r1 => HashAlg::Sha384,
         }
     }
 
-    /// A readable name: `P-256`.
+    /// A readable name: `P-256`, `brainpoolP256r1`.
     pub fn name(self) -> &'static str {
         match self {
             Self::P256 => "P-256",
             Self::P384 => "P-384",
+            Self::BrainpoolP256r1 => "brainpoolP256r1",
+            Self::BrainpoolP384r1 => "brainpoolP384r1",
         }
     }
 }
@@ -139,6 +150,8 @@ pub enum PublicKeyAlgorithm {
     },
     /// An elliptic-curve key on a named curve.
     Ec(EcCurve),
+    /// An Ed25519 key (RFC 8410), for signatures only.
+    Ed25519,
 }
 
 impl PublicKeyAlgorithm {
@@ -146,17 +159,18 @@ impl PublicKeyAlgorithm {
     ///
     /// # Errors
     ///
-    /// [`Error::UnsupportedAlgorithm`] for other key types (DSA, Ed25519, …), and
+    /// [`Error::UnsupportedAlgorithm`] for other key types (DSA, Ed448, X25519, other curves, …), and
     /// [`Error::InvalidPublicKey`] when the key does not parse.
     pub fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, Error> {
         crate::rustcrypto::public_key_algorithm(spki)
     }
 
-    /// A readable name: `RSA-2048`, `ECDSA P-256`.
+    /// A readable name: `RSA-2048`, `EC P-256`, `Ed25519`.
     pub fn name(self) -> String {
         match self {
             Self::Rsa { bits } => format!("RSA-{bits}"),
             Self::Ec(curve) => format!("EC {}", curve.name()),
+            Self::Ed25519 => "Ed25519".to_owned(),
         }
     }
 }
@@ -176,8 +190,12 @@ pub enum SignatureScheme {
         /// The salt length in bytes.
         salt_len: usize,
     },
-    /// ECDSA with a hash; the signature is the DER `Ecdsa-Sig-Value`.
+    /// ECDSA with a hash; the signature is the DER `Ecdsa-Sig-Value`. The curve (P-256, P-384,
+    /// brainpoolP256r1, brainpoolP384r1) comes from the key.
     Ecdsa(HashAlg),
+    /// Pure Ed25519 (RFC 8032, `id-Ed25519` of RFC 8410): the message itself is signed, not a
+    /// hash of it. In CMS (RFC 8419 §3) the `digestAlgorithm` is SHA-512.
+    Ed25519,
 }
 
 impl SignatureScheme {
@@ -190,20 +208,24 @@ impl SignatureScheme {
         }
     }
 
-    /// The message hash of the scheme.
+    /// The message hash of the scheme. For [`Self::Ed25519`], which hashes internally, this is
+    /// SHA-512: the CMS `digestAlgorithm` RFC 8419 §3 requires with it.
     pub fn hash(&self) -> HashAlg {
         match self {
             Self::RsaPkcs1v15(h) | Self::Ecdsa(h) => *h,
             Self::RsaPss { hash, .. } => *hash,
+            Self::Ed25519 => HashAlg::Sha512,
         }
     }
 
-    /// A readable name: `RSA PKCS#1 v1.5 with SHA-256`, `RSA-PSS with SHA-256`, `ECDSA with SHA-384`.
+    /// A readable name: `RSA PKCS#1 v1.5 with SHA-256`, `RSA-PSS with SHA-256`, `ECDSA with
+    /// SHA-384`, `Ed25519`.
     pub fn name(&self) -> String {
         match self {
             Self::RsaPkcs1v15(h) => format!("RSA PKCS#1 v1.5 with {}", h.name()),
             Self::RsaPss { hash, .. } => format!("RSA-PSS with {}", hash.name()),
             Self::Ecdsa(h) => format!("ECDSA with {}", h.name()),
+            Self::Ed25519 => "Ed25519".to_owned(),
         }
     }
 
@@ -212,7 +234,8 @@ impl SignatureScheme {
     /// `sha*WithRSAEncryption` for PKCS#1 v1.5, `id-RSASSA-PSS` with its parameters (any salt
     /// length; absent parameters mean the RFC 4055 defaults SHA-1/MGF1-SHA-1/20), and
     /// `ecdsa-with-SHA*` (and `id-ecPublicKey`, which some writers use, taking the hash from the
-    /// digest algorithm).
+    /// digest algorithm), and `id-Ed25519` without parameters with the SHA-512 digest algorithm
+    /// (RFC 8419 §3).
     ///
     /// # Errors
     ///
@@ -225,7 +248,9 @@ impl SignatureScheme {
         crate::rustcrypto::scheme_from_cms(digest_algorithm, signature_algorithm)
     }
 
-    /// Resolves the scheme of an X.509 certificate or CRL `signatureAlgorithm` (RFC 5280 §4.1.1.2).
+    /// Resolves the scheme of an X.509 certificate or CRL `signatureAlgorithm` (RFC 5280 §4.1.1.2):
+    /// `sha*WithRSAEncryption`, `id-RSASSA-PSS`, `ecdsa-with-SHA*`, `id-Ed25519` (RFC 8410 §3,
+    /// parameters absent).
     ///
     /// # Errors
     ///
@@ -236,7 +261,7 @@ impl SignatureScheme {
 
     /// The `signatureAlgorithm` to write in a CMS `SignerInfo`: `rsaEncryption` (NULL
     /// parameters, as OpenSSL and gpgsm write) for PKCS#1 v1.5, `id-RSASSA-PSS` with explicit
-    /// `RSASSA-PSS-params`, `ecdsa-with-SHA*` without parameters.
+    /// `RSASSA-PSS-params`, `ecdsa-with-SHA*` and `id-Ed25519` without parameters.
     pub fn cms_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
         crate::rustcrypto::scheme_to_cms(self)
     }

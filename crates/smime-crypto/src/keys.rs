@@ -14,10 +14,12 @@ pub trait Signer: Send + Sync + Debug {
     /// The key kind.
     fn key_algorithm(&self) -> PublicKeyAlgorithm;
     /// The scheme to use when the caller has no preference: PKCS#1 v1.5 with SHA-256 for RSA,
-    /// ECDSA with SHA-256 for P-256 and SHA-384 for P-384.
+    /// ECDSA with SHA-256 for P-256 and brainpoolP256r1 and SHA-384 for P-384 and
+    /// brainpoolP384r1, [`SignatureScheme::Ed25519`] for Ed25519.
     fn default_scheme(&self) -> SignatureScheme;
-    /// Signs `message`, hashing it with the scheme's hash. ECDSA signatures are DER
-    /// `Ecdsa-Sig-Value`s.
+    /// Signs `message`, hashing it with the scheme's hash; Ed25519 signs the message itself
+    /// (pure EdDSA). ECDSA signatures are DER `Ecdsa-Sig-Value`s, Ed25519 signatures the 64
+    /// bytes of RFC 8032.
     ///
     /// # Errors
     ///

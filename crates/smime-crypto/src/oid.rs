@@ -43,6 +43,10 @@ oids! {
     SECP256R1 = "1.2.840.10045.3.1.7";
     /// secp384r1 / P-384.
     SECP384R1 = "1.3.132.0.34";
+    /// brainpoolP256r1 (RFC 5639).
+    BRAINPOOL_P256R1 = "1.3.36.3.3.2.8.1.1.7";
+    /// brainpoolP384r1 (RFC 5639).
+    BRAINPOOL_P384R1 = "1.3.36.3.3.2.8.1.1.11";
     /// ecdsa-with-SHA1.
     ECDSA_WITH_SHA1 = "1.2.840.10045.4.1";
     /// ecdsa-with-SHA256.
@@ -81,7 +85,7 @@ oids! {
     DES_EDE3_CBC = "1.2.840.113549.3.7";
     /// rc2-cbc (RFC 3370): recognised to give a clear "unsupported" error.
     RC2_CBC = "1.2.840.113549.3.2";
-    /// id-Ed25519 (RFC 8410): recognised to give a clear "unsupported" error.
+    /// id-Ed25519 (RFC 8410): Ed25519 public keys, and pure EdDSA signatures (RFC 8419 in CMS).
     ED25519 = "1.3.101.112";
     /// id-X25519 (RFC 8410): recognised to give a clear "unsupported" error.
     X25519 = "1.3.101.110";

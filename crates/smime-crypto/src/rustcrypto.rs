@@ -1,8 +1,9 @@
 //! The RustCrypto provider (the default) and software keys.
 //!
-//! Every primitive comes from a RustCrypto crate: `sha1`/`sha2`, `rsa`, `p256`/`p384`
-//! (`ecdsa`, ECDH), `aes` with `cbc` and `aes-gcm`, `des`, `aes-kw`; randomness from the
-//! operating system (`rand::rngs::SysRng`, i.e. `getrandom`).
+//! Every primitive comes from a RustCrypto crate (or `ed25519-dalek`): `sha1`/`sha2`, `rsa`,
+//! `p256`/`p384` (ECDSA, ECDH), `bp256`/`bp384` (ECDSA on brainpoolP256r1/brainpoolP384r1),
+//! `ed25519-dalek` (Ed25519), `aes` with `cbc` and `aes-gcm`, `des`, `aes-kw`; randomness from
+//! the operating system (`rand::rngs::SysRng`, i.e. `getrandom`).
 //!
 //! # Limits
 //!
@@ -12,6 +13,9 @@
 //!   label.
 //! * RSA moduli from 1024 to 8192 bits (the `rsa` crate's default limits).
 //! * AES-GCM nonces must be 12 bytes (RFC 5084's recommendation, and what OpenSSL writes).
+//! * Brainpool curves are for ECDSA only: no ECDH (key agreement) on them.
+//! * Ed25519 is pure EdDSA (no Ed25519ph, no Ed448); verification is strict (RFC 8032 with
+//!   canonical `S` and no small-order points).
 
 use crate::{CryptoProvider, HashAlg};
 
@@ -38,7 +42,7 @@ use self::{
     keywrap::AesKeyWrap,
     random::OsRandom,
     rsa_kt::RsaKeyTransport,
-    signature::{EcdsaVerifier, RsaPkcs1v15Verifier, RsaPssVerifier},
+    signature::{EcdsaVerifier, Ed25519Verifier, RsaPkcs1v15Verifier, RsaPssVerifier},
 };
 
 /// The default provider: pure-Rust RustCrypto implementations of every algorithm this crate
@@ -50,7 +54,12 @@ pub const DEFAULT_PROVIDER: CryptoProvider = CryptoProvider {
         &ShaDigest(HashAlg::Sha384),
         &ShaDigest(HashAlg::Sha512),
     ],
-    signature_verifiers: &[&RsaPkcs1v15Verifier, &RsaPssVerifier, &EcdsaVerifier],
+    signature_verifiers: &[
+        &RsaPkcs1v15Verifier,
+        &RsaPssVerifier,
+        &EcdsaVerifier,
+        &Ed25519Verifier,
+    ],
     content_ciphers: &[
         &AesCbc(crate::ContentEncryptionAlgorithm::Aes128Cbc),
         &AesCbc(crate::ContentEncryptionAlgorithm::Aes192Cbc),

@@ -107,6 +107,14 @@ pub(crate) fn public_key_algorithm(
             let ok = match curve {
                 EcCurve::P256 => p256::PublicKey::from_sec1_bytes(point).is_ok(),
                 EcCurve::P384 => p384::PublicKey::from_sec1_bytes(point).is_ok(),
+                EcCurve::BrainpoolP256r1 => {
+                    elliptic_curve::PublicKey::<bp256::r1::BrainpoolP256r1>::from_sec1_bytes(point)
+                        .is_ok()
+                }
+                EcCurve::BrainpoolP384r1 => {
+                    elliptic_curve::PublicKey::<bp384::r1::BrainpoolP384r1>::from_sec1_bytes(point)
+                        .is_ok()
+                }
             };
             if ok {
                 Ok(PublicKeyAlgorithm::Ec(curve))
@@ -114,8 +122,31 @@ pub(crate) fn public_key_algorithm(
                 Err(Error::InvalidPublicKey("EC point not on the curve"))
             }
         }
+        oid::ED25519 => {
+            ed25519_public_key(spki)?;
+            Ok(PublicKeyAlgorithm::Ed25519)
+        }
         oid => Err(Error::UnsupportedAlgorithm { oid }),
     }
+}
+
+/// Parses an Ed25519 public key (RFC 8410 §4: parameters absent, 32 key bytes).
+pub(crate) fn ed25519_public_key(
+    spki: &SubjectPublicKeyInfoOwned,
+) -> Result<ed25519_dalek::VerifyingKey, Error> {
+    if spki.algorithm.oid != oid::ED25519 {
+        return Err(Error::KeyMismatch("not an Ed25519 public key"));
+    }
+    if spki.algorithm.parameters.is_some() {
+        return Err(Error::InvalidPublicKey(
+            "Ed25519 key with parameters (RFC 8410 §3: absent)",
+        ));
+    }
+    let bytes: &[u8; 32] = spki_bits(spki)?
+        .try_into()
+        .map_err(|_| Error::InvalidPublicKey("Ed25519 public key is not 32 bytes"))?;
+    ed25519_dalek::VerifyingKey::from_bytes(bytes)
+        .map_err(|_| Error::InvalidPublicKey("Ed25519 public key is not a curve point"))
 }
 
 /// Parameters that must be absent or NULL (hash functions, `sha*WithRSAEncryption`, …).
@@ -210,6 +241,13 @@ fn scheme_with_hash(sig: &AlgorithmIdentifierOwned) -> Result<SignatureScheme, E
     if sig.oid == oid::RSASSA_PSS {
         return pss_scheme(sig.parameters.as_ref());
     }
+    if sig.oid == oid::ED25519 {
+        // RFC 8410 §3: the parameters MUST be absent.
+        if sig.parameters.is_some() {
+            return Err(Error::InvalidParameters("id-Ed25519 with parameters"));
+        }
+        return Ok(SignatureScheme::Ed25519);
+    }
     Err(Error::UnsupportedAlgorithm { oid: sig.oid })
 }
 
@@ -229,6 +267,11 @@ pub(crate) fn scheme_from_cms(
         oid::EC_PUBLIC_KEY => return Ok(SignatureScheme::Ecdsa(digest)),
         _ => scheme_with_hash(signature_algorithm)?,
     };
+    if scheme == SignatureScheme::Ed25519 && digest != HashAlg::Sha512 {
+        return Err(Error::InvalidParameters(
+            "Ed25519 needs the SHA-512 digest algorithm (RFC 8419 §3)",
+        ));
+    }
     if scheme.hash() != digest {
         return Err(Error::InvalidParameters(
             "signature algorithm hash disagrees with the digest algorithm",
@@ -301,6 +344,10 @@ pub(crate) fn scheme_to_cms(scheme: &SignatureScheme) -> AlgorithmIdentifierOwne
                 HashAlg::Sha384 => oid::ECDSA_WITH_SHA384,
                 HashAlg::Sha512 => oid::ECDSA_WITH_SHA512,
             },
+            parameters: None,
+        },
+        SignatureScheme::Ed25519 => AlgorithmIdentifierOwned {
+            oid: oid::ED25519,
             parameters: None,
         },
     }
@@ -529,7 +576,7 @@ mod tests {
         );
         for unsupported in [
             oid::DSA,
-            oid::ED25519,
+            oid::X25519,
             ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.2"),
         ] {
             assert_eq!(
@@ -562,6 +609,27 @@ mod tests {
             SignatureScheme::Ecdsa(HashAlg::Sha1)
         );
         assert!(scheme_from_x509(&ai(oid::RSA_ENCRYPTION, None)).is_err());
+    }
+
+    #[test]
+    fn ed25519_identifiers() {
+        let sha512 = HashAlg::Sha512.algorithm_identifier();
+        let ed = ai(oid::ED25519, None);
+        assert_eq!(
+            scheme_from_cms(&sha512, &ed).unwrap(),
+            SignatureScheme::Ed25519
+        );
+        assert_eq!(scheme_from_x509(&ed).unwrap(), SignatureScheme::Ed25519);
+        assert_eq!(scheme_to_cms(&SignatureScheme::Ed25519), ed);
+        // RFC 8419 §3: SHA-512 only; RFC 8410 §3: parameters absent (not even NULL).
+        assert!(matches!(
+            scheme_from_cms(&HashAlg::Sha256.algorithm_identifier(), &ed),
+            Err(Error::InvalidParameters(_))
+        ));
+        assert!(matches!(
+            scheme_from_x509(&ai(oid::ED25519, Some(Any::null()))),
+            Err(Error::InvalidParameters(_))
+        ));
     }
 
     #[test]
@@ -646,10 +714,28 @@ mod tests {
             "302a300506032b657003210019bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1",
         ))
         .unwrap();
+        assert_eq!(public_key_algorithm(&ed), Ok(PublicKeyAlgorithm::Ed25519));
+        // Ed448 (1.3.101.113) stays unsupported.
+        let ed448 = ObjectIdentifier::new_unwrap("1.3.101.113");
+        let mut ed448_spki = ed.clone();
+        ed448_spki.algorithm.oid = ed448;
         assert_eq!(
-            public_key_algorithm(&ed),
-            Err(Error::UnsupportedAlgorithm { oid: oid::ED25519 })
+            public_key_algorithm(&ed448_spki),
+            Err(Error::UnsupportedAlgorithm { oid: ed448 })
         );
+        // Ed25519 with parameters, or with a key of the wrong length.
+        let mut ed_params = ed.clone();
+        ed_params.algorithm.parameters = Some(Any::null());
+        assert!(matches!(
+            public_key_algorithm(&ed_params),
+            Err(Error::InvalidPublicKey(_))
+        ));
+        let mut ed_short = ed.clone();
+        ed_short.subject_public_key = der::asn1::BitString::from_bytes(&[1u8; 31]).unwrap();
+        assert!(matches!(
+            public_key_algorithm(&ed_short),
+            Err(Error::InvalidPublicKey(_))
+        ));
         // A P-256 key with a point not on the curve.
         let mut bits = vec![4u8];
         bits.extend_from_slice(&[1u8; 64]);

@@ -49,6 +49,9 @@ impl KeyAgreement for EcdhEphemeral {
         match self.0 {
             EcCurve::P256 => ephemeral!(p256, point),
             EcCurve::P384 => ephemeral!(p384, point),
+            EcCurve::BrainpoolP256r1 | EcCurve::BrainpoolP384r1 => {
+                Err(Error::NotInProvider("ECDH on Brainpool curves"))
+            }
         }
     }
 }

@@ -25,11 +25,16 @@ enum Secret {
     Rsa(Box<rsa::PrivateKey>),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
+    Bp256(bp256::r1::SecretKey),
+    Bp384(bp384::r1::SecretKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
-/// A private key held in memory: RSA, or EC on P-256 / P-384.
+/// A private key held in memory: RSA, EC on P-256 / P-384 / brainpoolP256r1 /
+/// brainpoolP384r1, or Ed25519.
 ///
-/// It implements [`Signer`], [`KeyTransportDecrypter`] (RSA keys) and [`KeyAgreer`] (EC keys).
+/// It implements [`Signer`] (all keys), [`KeyTransportDecrypter`] (RSA keys) and [`KeyAgreer`]
+/// (EC keys on P-256 and P-384; Brainpool keys sign only).
 /// The key material is zeroized when the value is dropped; `Debug` shows only the key kind.
 pub struct SoftwareKey {
     public_key: SubjectPublicKeyInfoOwned,
@@ -69,12 +74,17 @@ impl SoftwareKey {
             Secret::Rsa(k) => spki_of(k.as_public_key())?,
             Secret::P256(k) => spki_of(&k.public_key())?,
             Secret::P384(k) => spki_of(&k.public_key())?,
+            Secret::Bp256(k) => spki_of(&k.public_key())?,
+            Secret::Bp384(k) => spki_of(&k.public_key())?,
+            Secret::Ed25519(k) => spki_of(&k.verifying_key())?,
         };
         Ok(Self { public_key, secret })
     }
 
     /// Loads a private key from PEM (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`) or DER
-    /// (PKCS#8, PKCS#1 RSA, SEC1 EC), detecting the format.
+    /// (PKCS#8, PKCS#1 RSA, SEC1 EC), detecting the format. EC keys may be on P-256, P-384,
+    /// brainpoolP256r1 or brainpoolP384r1 (a SEC1 key without named curve is taken as P-256 or
+    /// P-384 by its length); Ed25519 keys come as PKCS#8 (RFC 8410 §7, version 1 or 2).
     ///
     /// In PEM input, blocks with other labels (certificates, `EC PARAMETERS`) are skipped, so a
     /// file holding a certificate followed by its key loads; the first key block is used.
@@ -123,8 +133,29 @@ impl SoftwareKey {
             EcCurve::P384 => Secret::P384(
                 p384::SecretKey::try_generate_from_rng(&mut SysRng).map_err(|_| Error::Random)?,
             ),
+            EcCurve::BrainpoolP256r1 => Secret::Bp256(
+                bp256::r1::SecretKey::try_generate_from_rng(&mut SysRng)
+                    .map_err(|_| Error::Random)?,
+            ),
+            EcCurve::BrainpoolP384r1 => Secret::Bp384(
+                bp384::r1::SecretKey::try_generate_from_rng(&mut SysRng)
+                    .map_err(|_| Error::Random)?,
+            ),
         };
         Self::from_secret(secret)
+    }
+
+    /// Generates a new Ed25519 key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Random`] when the generator fails.
+    pub fn generate_ed25519() -> Result<Self, Error> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        super::random::fill(seed.as_mut())?;
+        Self::from_secret(Secret::Ed25519(Box::new(
+            ed25519_dalek::SigningKey::from_bytes(&seed),
+        )))
     }
 
     /// The key as unencrypted PKCS#8 DER.
@@ -137,6 +168,9 @@ impl SoftwareKey {
             Secret::Rsa(k) => k.to_pkcs8_der(),
             Secret::P256(k) => k.to_pkcs8_der(),
             Secret::P384(k) => k.to_pkcs8_der(),
+            Secret::Bp256(k) => k.to_pkcs8_der(),
+            Secret::Bp384(k) => k.to_pkcs8_der(),
+            Secret::Ed25519(k) => k.to_pkcs8_der(),
         }
         .map_err(|_| Error::InvalidPrivateKey("cannot encode the key as PKCS#8"))?;
         Ok(doc.to_bytes())
@@ -247,9 +281,18 @@ fn secret_from_pkcs8(der: &[u8]) -> Result<Secret, Error> {
                 Ok(EcCurve::P384) => p384::SecretKey::try_from(pki)
                     .map(Secret::P384)
                     .map_err(bad),
+                Ok(EcCurve::BrainpoolP256r1) => bp256::r1::SecretKey::try_from(pki)
+                    .map(Secret::Bp256)
+                    .map_err(bad),
+                Ok(EcCurve::BrainpoolP384r1) => bp384::r1::SecretKey::try_from(pki)
+                    .map(Secret::Bp384)
+                    .map_err(bad),
                 Err(_) => Err(Error::InvalidPrivateKey("unsupported elliptic curve")),
             }
         }
+        oid::ED25519 => ed25519_dalek::SigningKey::try_from(pki)
+            .map(|k| Secret::Ed25519(Box::new(k)))
+            .map_err(|_| Error::InvalidPrivateKey("malformed Ed25519 private key")),
         _ => Err(Error::InvalidPrivateKey("unsupported private key type")),
     }
 }
@@ -285,14 +328,21 @@ fn secret_from_sec1(der: &[u8]) -> Result<Secret, Error> {
         EcCurve::P384 => p384::SecretKey::try_from(key)
             .map(Secret::P384)
             .map_err(bad),
+        EcCurve::BrainpoolP256r1 => bp256::r1::SecretKey::try_from(key)
+            .map(Secret::Bp256)
+            .map_err(bad),
+        EcCurve::BrainpoolP384r1 => bp384::r1::SecretKey::try_from(key)
+            .map(Secret::Bp384)
+            .map_err(bad),
     }
 }
 
-/// Signs a prehash with ECDSA (hedged RFC 6979: deterministic nonce plus fresh randomness).
+/// Signs a prehash with ECDSA (hedged RFC 6979: deterministic nonce plus fresh randomness) on
+/// one curve (the curve type).
 macro_rules! ecdsa_sign {
-    ($curve:ident, $secret:expr, $prehash:expr) => {{
-        let sk = $curve::ecdsa::SigningKey::from($secret);
-        let sig: $curve::ecdsa::DerSignature = sk
+    ($curve:ty, $secret:expr, $prehash:expr) => {{
+        let sk = ::ecdsa::SigningKey::<$curve>::from($secret);
+        let sig: ::ecdsa::der::Signature<$curve> = sk
             .sign_prehash_with_rng(&mut SysRng, $prehash)
             .map_err(|_| Error::Random)?;
         Ok(sig.as_bytes().to_vec())
@@ -322,18 +372,27 @@ impl Signer for SoftwareKey {
             }
             Secret::P256(_) => PublicKeyAlgorithm::Ec(EcCurve::P256),
             Secret::P384(_) => PublicKeyAlgorithm::Ec(EcCurve::P384),
+            Secret::Bp256(_) => PublicKeyAlgorithm::Ec(EcCurve::BrainpoolP256r1),
+            Secret::Bp384(_) => PublicKeyAlgorithm::Ec(EcCurve::BrainpoolP384r1),
+            Secret::Ed25519(_) => PublicKeyAlgorithm::Ed25519,
         }
     }
 
     fn default_scheme(&self) -> SignatureScheme {
         match &self.secret {
             Secret::Rsa(_) => SignatureScheme::RsaPkcs1v15(HashAlg::Sha256),
-            Secret::P256(_) => SignatureScheme::Ecdsa(HashAlg::Sha256),
-            Secret::P384(_) => SignatureScheme::Ecdsa(HashAlg::Sha384),
+            Secret::P256(_) | Secret::Bp256(_) => SignatureScheme::Ecdsa(HashAlg::Sha256),
+            Secret::P384(_) | Secret::Bp384(_) => SignatureScheme::Ecdsa(HashAlg::Sha384),
+            Secret::Ed25519(_) => SignatureScheme::Ed25519,
         }
     }
 
     fn sign(&self, scheme: &SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        if let (SignatureScheme::Ed25519, Secret::Ed25519(k)) = (*scheme, &self.secret) {
+            // Pure EdDSA: the message itself, not a hash of it (RFC 8032 §5.1.6).
+            let sig: ed25519_dalek::Signature = signature::Signer::sign(k.as_ref(), message);
+            return Ok(sig.to_bytes().to_vec());
+        }
         let prehash = hash(scheme.hash(), message);
         match (*scheme, &self.secret) {
             (SignatureScheme::RsaPkcs1v15(h), Secret::Rsa(k)) => {
@@ -356,8 +415,18 @@ impl Signer for SoftwareKey {
                 with_hash!(h, D => k.sign_with_rng(&mut SysRng, Pss::<D>::new_with_salt(salt_len), &prehash))
                     .map_err(|e| rsa_sign_error(&e))
             }
-            (SignatureScheme::Ecdsa(_), Secret::P256(k)) => ecdsa_sign!(p256, k, &prehash),
-            (SignatureScheme::Ecdsa(_), Secret::P384(k)) => ecdsa_sign!(p384, k, &prehash),
+            (SignatureScheme::Ecdsa(_), Secret::P256(k)) => {
+                ecdsa_sign!(p256::NistP256, k, &prehash)
+            }
+            (SignatureScheme::Ecdsa(_), Secret::P384(k)) => {
+                ecdsa_sign!(p384::NistP384, k, &prehash)
+            }
+            (SignatureScheme::Ecdsa(_), Secret::Bp256(k)) => {
+                ecdsa_sign!(bp256::r1::BrainpoolP256r1, k, &prehash)
+            }
+            (SignatureScheme::Ecdsa(_), Secret::Bp384(k)) => {
+                ecdsa_sign!(bp384::r1::BrainpoolP384r1, k, &prehash)
+            }
             _ => Err(Error::KeyMismatch("signature scheme does not suit the key")),
         }
     }
@@ -383,12 +452,14 @@ impl KeyAgreer for SoftwareKey {
         &self.public_key
     }
 
-    /// The curve of an EC key. For an RSA key (which cannot agree) this returns P-256, and
-    /// [`KeyAgreer::agree`] fails with [`Error::KeyMismatch`].
+    /// The curve of an EC key. For an RSA or Ed25519 key (which cannot agree) this returns
+    /// P-256, and [`KeyAgreer::agree`] fails with [`Error::KeyMismatch`].
     fn curve(&self) -> EcCurve {
         match &self.secret {
             Secret::P384(_) => EcCurve::P384,
-            Secret::P256(_) | Secret::Rsa(_) => EcCurve::P256,
+            Secret::Bp256(_) => EcCurve::BrainpoolP256r1,
+            Secret::Bp384(_) => EcCurve::BrainpoolP384r1,
+            Secret::P256(_) | Secret::Rsa(_) | Secret::Ed25519(_) => EcCurve::P256,
         }
     }
 
@@ -396,7 +467,264 @@ impl KeyAgreer for SoftwareKey {
         match &self.secret {
             Secret::P256(k) => agree_static!(p256, k, originator_public_point),
             Secret::P384(k) => agree_static!(p384, k, originator_public_point),
-            Secret::Rsa(_) => Err(Error::KeyMismatch("not an EC key")),
+            Secret::Bp256(_) | Secret::Bp384(_) => {
+                Err(Error::NotInProvider("ECDH on Brainpool curves"))
+            }
+            Secret::Rsa(_) | Secret::Ed25519(_) => Err(Error::KeyMismatch("not an EC key")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use elliptic_curve::SecretKey;
+    use elliptic_curve::pkcs8::DecodePrivateKey;
+
+    use super::*;
+    use crate::rustcrypto::DEFAULT_PROVIDER;
+
+    const BRAINPOOL: [EcCurve; 2] = [EcCurve::BrainpoolP256r1, EcCurve::BrainpoolP384r1];
+
+    /// Signs and verifies through the default provider; a tampered message, a tampered
+    /// signature and another key of the same kind all fail with `BadSignature`.
+    fn round_trip(key: &SoftwareKey, other: &SoftwareKey, scheme: SignatureScheme) {
+        let message = b"Content-Type: text/plain\r\n\r\nhello\r\n";
+        let sig = key.sign(&scheme, message).unwrap();
+        let spki = Signer::public_key(key);
+        DEFAULT_PROVIDER
+            .verify_signature(spki, &scheme, message, &sig)
+            .unwrap();
+        assert_eq!(
+            DEFAULT_PROVIDER.verify_signature(spki, &scheme, b"Content-Type: text/plain\r\n", &sig),
+            Err(Error::BadSignature),
+            "{scheme:?}: tampered message"
+        );
+        let mut bad = sig.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(
+            DEFAULT_PROVIDER.verify_signature(spki, &scheme, message, &bad),
+            Err(Error::BadSignature),
+            "{scheme:?}: tampered signature"
+        );
+        assert_eq!(
+            DEFAULT_PROVIDER.verify_signature(Signer::public_key(other), &scheme, message, &sig),
+            Err(Error::BadSignature),
+            "{scheme:?}: wrong key"
+        );
+    }
+
+    #[test]
+    fn brainpool_sign_verify() {
+        for curve in BRAINPOOL {
+            let key = SoftwareKey::generate_ec(curve).unwrap();
+            let other = SoftwareKey::generate_ec(curve).unwrap();
+            assert_eq!(key.key_algorithm(), PublicKeyAlgorithm::Ec(curve));
+            assert_eq!(
+                PublicKeyAlgorithm::from_spki(Signer::public_key(&key)).unwrap(),
+                PublicKeyAlgorithm::Ec(curve)
+            );
+            assert_eq!(
+                key.default_scheme(),
+                SignatureScheme::Ecdsa(curve.default_hash())
+            );
+            for h in [
+                HashAlg::Sha1,
+                HashAlg::Sha256,
+                HashAlg::Sha384,
+                HashAlg::Sha512,
+            ] {
+                // SHA-1 is shorter than half of a 384-bit order, which `ecdsa` refuses.
+                if h == HashAlg::Sha1 && curve == EcCurve::BrainpoolP384r1 {
+                    continue;
+                }
+                round_trip(&key, &other, SignatureScheme::Ecdsa(h));
+            }
+            // A P-256 key with the same scheme is a different key: no confusion of curves.
+            let p256 = SoftwareKey::generate_ec(EcCurve::P256).unwrap();
+            let sig = key
+                .sign(&SignatureScheme::Ecdsa(HashAlg::Sha256), b"m")
+                .unwrap();
+            assert!(
+                DEFAULT_PROVIDER
+                    .verify_signature(
+                        Signer::public_key(&p256),
+                        &SignatureScheme::Ecdsa(HashAlg::Sha256),
+                        b"m",
+                        &sig
+                    )
+                    .is_err()
+            );
+            // Brainpool keys sign only.
+            assert_eq!(KeyAgreer::curve(&key), curve);
+            assert!(matches!(
+                key.agree(&[4u8; 65]),
+                Err(Error::NotInProvider(_))
+            ));
+            assert!(DEFAULT_PROVIDER.key_agreement(curve).is_err());
+        }
+    }
+
+    #[test]
+    fn ed25519_sign_verify() {
+        let key = SoftwareKey::generate_ed25519().unwrap();
+        let other = SoftwareKey::generate_ed25519().unwrap();
+        assert_eq!(key.key_algorithm(), PublicKeyAlgorithm::Ed25519);
+        assert_eq!(key.default_scheme(), SignatureScheme::Ed25519);
+        assert_eq!(SignatureScheme::Ed25519.hash(), HashAlg::Sha512);
+        assert_eq!(
+            PublicKeyAlgorithm::from_spki(Signer::public_key(&key)).unwrap(),
+            PublicKeyAlgorithm::Ed25519
+        );
+        round_trip(&key, &other, SignatureScheme::Ed25519);
+        // Pure EdDSA, deterministic: the same message gives the same 64 bytes.
+        let a = key.sign(&SignatureScheme::Ed25519, b"m").unwrap();
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, key.sign(&SignatureScheme::Ed25519, b"m").unwrap());
+        // A truncated signature.
+        assert_eq!(
+            DEFAULT_PROVIDER.verify_signature(
+                Signer::public_key(&key),
+                &SignatureScheme::Ed25519,
+                b"m",
+                &a[..63]
+            ),
+            Err(Error::BadSignature)
+        );
+        // Scheme and key must match, both ways.
+        assert!(matches!(
+            key.sign(&SignatureScheme::Ecdsa(HashAlg::Sha512), b"m"),
+            Err(Error::KeyMismatch(_))
+        ));
+        let ec = SoftwareKey::generate_ec(EcCurve::BrainpoolP256r1).unwrap();
+        assert!(matches!(
+            ec.sign(&SignatureScheme::Ed25519, b"m"),
+            Err(Error::KeyMismatch(_))
+        ));
+        assert_eq!(
+            DEFAULT_PROVIDER.verify_signature(
+                Signer::public_key(&ec),
+                &SignatureScheme::Ed25519,
+                b"m",
+                &a
+            ),
+            Err(Error::NotInProvider("signature scheme for this key"))
+        );
+        assert!(matches!(key.agree(&[4u8; 65]), Err(Error::KeyMismatch(_))));
+    }
+
+    /// RFC 8032 §7.1 test 2 (one-byte message), loaded from the RFC 8410 §10.3 PKCS#8 form.
+    #[test]
+    fn ed25519_rfc8032_vector() {
+        let seed = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+        let mut pkcs8 = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        pkcs8.extend(unhex(seed));
+        let key = SoftwareKey::from_pem_or_der(&pkcs8).unwrap();
+        let sig = key.sign(&SignatureScheme::Ed25519, &[0x72]).unwrap();
+        assert_eq!(
+            sig,
+            unhex(
+                "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
+                 085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+            )
+        );
+        assert_eq!(
+            Signer::public_key(&key).subject_public_key.raw_bytes(),
+            unhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
+        );
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// PKCS#8 and SEC1, DER and PEM, for Brainpool; PKCS#8 DER and PEM for Ed25519.
+    #[test]
+    fn loads_new_key_formats() {
+        fn same(a: &SoftwareKey, b: &SoftwareKey) {
+            assert_eq!(Signer::public_key(a), Signer::public_key(b));
+            assert_eq!(a.key_algorithm(), b.key_algorithm());
+        }
+        let mut keys: Vec<SoftwareKey> = BRAINPOOL
+            .iter()
+            .map(|c| SoftwareKey::generate_ec(*c).unwrap())
+            .collect();
+        keys.push(SoftwareKey::generate_ed25519().unwrap());
+        for key in &keys {
+            let der = key.to_pkcs8_der().unwrap();
+            same(key, &SoftwareKey::from_pem_or_der(&der).unwrap());
+            let pem =
+                der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &der).unwrap();
+            same(key, &SoftwareKey::from_pem_or_der(pem.as_bytes()).unwrap());
+        }
+        // SEC1 (`EC PRIVATE KEY`), with the named curve.
+        let der = keys[0].to_pkcs8_der().unwrap();
+        let sec1 = SecretKey::<bp256::r1::BrainpoolP256r1>::from_pkcs8_der(&der)
+            .unwrap()
+            .to_sec1_der()
+            .unwrap();
+        same(&keys[0], &SoftwareKey::from_pem_or_der(&sec1).unwrap());
+        let pem =
+            der::pem::encode_string("EC PRIVATE KEY", der::pem::LineEnding::LF, &sec1).unwrap();
+        same(
+            &keys[0],
+            &SoftwareKey::from_pem_or_der(pem.as_bytes()).unwrap(),
+        );
+        let der = keys[1].to_pkcs8_der().unwrap();
+        let sec1 = SecretKey::<bp384::r1::BrainpoolP384r1>::from_pkcs8_der(&der)
+            .unwrap()
+            .to_sec1_der()
+            .unwrap();
+        same(&keys[1], &SoftwareKey::from_pem_or_der(&sec1).unwrap());
+    }
+
+    /// Other curves (secp521r1, brainpoolP512r1, brainpoolP256t1) and Ed448 are still refused,
+    /// with a clear error.
+    #[test]
+    fn unknown_curves_refused() {
+        let der = SoftwareKey::generate_ec(EcCurve::BrainpoolP256r1)
+            .unwrap()
+            .to_pkcs8_der()
+            .unwrap();
+        let bp = oid::BRAINPOOL_P256R1.as_bytes();
+        let pos = der.windows(bp.len()).position(|w| w == bp).unwrap();
+        for unknown in [
+            "1.3.132.0.35",
+            "1.3.36.3.3.2.8.1.1.13",
+            "1.3.36.3.3.2.8.1.1.8",
+        ] {
+            let oid = ObjectIdentifier::new_unwrap(unknown);
+            assert_eq!(
+                EcCurve::from_oid(oid),
+                Err(Error::UnsupportedAlgorithm { oid })
+            );
+            // A PKCS#8 EC key naming that curve (same encoded length as brainpoolP256r1).
+            if oid.as_bytes().len() == bp.len() {
+                let mut swapped = der.to_vec();
+                swapped[pos..pos + bp.len()].copy_from_slice(oid.as_bytes());
+                assert_eq!(
+                    SoftwareKey::from_pem_or_der(&swapped).unwrap_err(),
+                    Error::InvalidPrivateKey("unsupported elliptic curve")
+                );
+            }
+        }
+        // Ed448 PKCS#8 (RFC 8410 §10.3 layout with id-Ed448 and a 57-byte key).
+        let mut ed448 = vec![
+            0x30, 0x47, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71, 0x04, 0x3b,
+            0x04, 0x39,
+        ];
+        ed448.extend([7u8; 57]);
+        assert_eq!(
+            SoftwareKey::from_pem_or_der(&ed448).unwrap_err(),
+            Error::InvalidPrivateKey("unsupported private key type")
+        );
     }
 }

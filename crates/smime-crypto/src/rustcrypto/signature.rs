@@ -1,10 +1,10 @@
-//! Signature verification: RSA PKCS#1 v1.5, RSA-PSS and ECDSA.
+//! Signature verification: RSA PKCS#1 v1.5, RSA-PSS, ECDSA and Ed25519.
 
 use rsa::{Pkcs1v15Sign, Pss, traits::PublicKeyParts};
 use signature::hazmat::PrehashVerifier;
 use spki::SubjectPublicKeyInfoOwned;
 
-use super::algid::{ec_curve, rsa_public_key, spki_bits};
+use super::algid::{ec_curve, ed25519_public_key, rsa_public_key, spki_bits};
 use super::{hash, with_hash};
 use crate::{EcCurve, Error, SignatureScheme, SignatureVerifier, oid};
 
@@ -16,9 +16,15 @@ pub(crate) struct RsaPkcs1v15Verifier;
 #[derive(Debug)]
 pub(crate) struct RsaPssVerifier;
 
-/// ECDSA on P-256 and P-384 with any SHA-1/SHA-2 hash, DER `Ecdsa-Sig-Value` signatures.
+/// ECDSA on P-256, P-384, brainpoolP256r1 and brainpoolP384r1 with any SHA-1/SHA-2 hash, DER
+/// `Ecdsa-Sig-Value` signatures.
 #[derive(Debug)]
 pub(crate) struct EcdsaVerifier;
+
+/// Pure Ed25519 (RFC 8032 §5.1.7, with the strict checks of `verify_strict`: no small-order
+/// keys or `R` values, canonical `S`).
+#[derive(Debug)]
+pub(crate) struct Ed25519Verifier;
 
 /// The signature as `k` bytes: a shorter one (leading zeros dropped by some signers) is
 /// left-padded, a longer one cannot be valid.
@@ -90,13 +96,13 @@ impl SignatureVerifier for RsaPssVerifier {
     }
 }
 
-/// Verifies a DER ECDSA signature over a prehash on one curve.
+/// Verifies a DER ECDSA signature over a prehash on one curve (the curve type).
 macro_rules! ecdsa_verify {
-    ($curve:ident, $point:expr, $prehash:expr, $signature:expr) => {{
-        let vk = $curve::ecdsa::VerifyingKey::from_sec1_bytes($point)
+    ($curve:ty, $point:expr, $prehash:expr, $signature:expr) => {{
+        let vk = ::ecdsa::VerifyingKey::<$curve>::from_sec1_bytes($point)
             .map_err(|_| Error::InvalidPublicKey("EC point not on the curve"))?;
-        let sig =
-            $curve::ecdsa::DerSignature::from_bytes($signature).map_err(|_| Error::BadSignature)?;
+        let sig = ::ecdsa::der::Signature::<$curve>::from_bytes($signature)
+            .map_err(|_| Error::BadSignature)?;
         vk.verify_prehash($prehash, &sig)
             .map_err(|_| Error::BadSignature)
     }};
@@ -121,8 +127,37 @@ impl SignatureVerifier for EcdsaVerifier {
         let point = spki_bits(public_key)?;
         let prehash = hash(h, message);
         match curve {
-            EcCurve::P256 => ecdsa_verify!(p256, point, &prehash, signature),
-            EcCurve::P384 => ecdsa_verify!(p384, point, &prehash, signature),
+            EcCurve::P256 => ecdsa_verify!(p256::NistP256, point, &prehash, signature),
+            EcCurve::P384 => ecdsa_verify!(p384::NistP384, point, &prehash, signature),
+            EcCurve::BrainpoolP256r1 => {
+                ecdsa_verify!(bp256::r1::BrainpoolP256r1, point, &prehash, signature)
+            }
+            EcCurve::BrainpoolP384r1 => {
+                ecdsa_verify!(bp384::r1::BrainpoolP384r1, point, &prehash, signature)
+            }
         }
+    }
+}
+
+impl SignatureVerifier for Ed25519Verifier {
+    fn supports(&self, scheme: &SignatureScheme, public_key: &SubjectPublicKeyInfoOwned) -> bool {
+        matches!(scheme, SignatureScheme::Ed25519) && public_key.algorithm.oid == oid::ED25519
+    }
+
+    fn verify(
+        &self,
+        public_key: &SubjectPublicKeyInfoOwned,
+        scheme: &SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        if *scheme != SignatureScheme::Ed25519 {
+            return Err(Error::KeyMismatch("not an Ed25519 scheme"));
+        }
+        let key = ed25519_public_key(public_key)?;
+        let sig =
+            ed25519_dalek::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+        key.verify_strict(message, &sig)
+            .map_err(|_| Error::BadSignature)
     }
 }
