@@ -2,16 +2,18 @@
 //!
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-//! smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
 //! smime cert show CERT.pem
-//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
+//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
 //! ```
 //!
 //! `verify` validates signer certificates with `smime-pkix` (RFC 5280, revocation against the
-//! `--crl` files: soft-fail unless `--require-revocation`); `--approve` trusts a private CA or a
-//! single certificate the user checked; `--at` validates at a given time instead of now.
+//! `--crl` files and the CRLs fetched over HTTP from the certificates' distribution points:
+//! soft-fail unless `--require-revocation`); missing intermediates are fetched from the
+//! caIssuers URLs; `--offline` fetches nothing; `--approve` trusts a private CA or a single
+//! certificate the user checked; `--at` validates at a given time instead of now.
 //!
 //! `cert show` prints what a certificate says (one `key: value` line per field, with the
 //! CA/Browser Forum S/MIME validation level); `cert verify` validates it as `verify` does a
@@ -28,19 +30,23 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use smime::smime_crypto::Signer;
+use smime::smime_pkix::fetch::{FetchCache, HttpFetcher, Online};
 use smime::smime_pkix::{Identity, PathError, Purpose, check_smime_profile};
 use smime::{
     Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
     SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
 };
 
+/// The timeout of one HTTP exchange (CRL or issuer certificate).
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-  smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
   smime cert show CERT.pem
-  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
+  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
 
 /// A failure with its exit code and one line for stderr.
 struct Failure {
@@ -87,6 +93,7 @@ struct Args {
     approve: Vec<PathBuf>,
     at: Option<String>,
     require_revocation: bool,
+    offline: bool,
     purpose: Option<String>,
     address: Option<String>,
     /// The operands (arguments that are not options) of `cert show` and `cert verify`.
@@ -113,6 +120,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--intermediates",
                 "--crl",
                 "--require-revocation",
+                "--offline",
                 "--at",
                 "--allow-sha1",
                 "--in",
@@ -126,6 +134,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--intermediates",
                 "--crl",
                 "--require-revocation",
+                "--offline",
                 "--at",
                 "--purpose",
                 "--address",
@@ -153,6 +162,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--approve" => args.approve.push(value()?),
             "--at" => args.at = Some(value()?.to_string_lossy().into_owned()),
             "--require-revocation" => args.require_revocation = true,
+            "--offline" => args.offline = true,
             "--purpose" => args.purpose = Some(value()?.to_string_lossy().into_owned()),
             "--address" => args.address = Some(value()?.to_string_lossy().into_owned()),
             "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
@@ -326,10 +336,14 @@ fn verify(args: &Args) -> Result<(), Failure> {
     let intermediates = load_all(&args.intermediates)?;
     let crls = load_crl_files(&args.crl)?;
     let input = read_input(args)?;
+    let (transport, cache) = (HttpFetcher::new(FETCH_TIMEOUT), FetchCache::default());
     let mut options = VerifyOptions::new(&trust, time)
         .with_approved(&approved)
         .with_intermediates(&intermediates)
         .with_crls(&crls);
+    if !args.offline {
+        options = options.with_online(Online::new(&transport, &cache));
+    }
     if args.allow_sha1 {
         options = options.allow_sha1();
     }
@@ -529,18 +543,29 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
     let approved = load_all(&args.approve)?;
     let intermediates = load_all(&args.intermediates)?;
     let crls = load_crl_files(&args.crl)?;
+    let (transport, cache) = (HttpFetcher::new(FETCH_TIMEOUT), FetchCache::default());
     let mut options = VerifyOptions::new(&trust, time)
         .with_approved(&approved)
         .with_intermediates(&intermediates)
         .with_crls(&crls);
+    if !args.offline {
+        options = options.with_online(Online::new(&transport, &cache));
+    }
     if args.require_revocation {
         options = options.require_revocation();
     }
-    let chain = smime::validate_certificate(cert, carried, &options, &DEFAULT_PROVIDER).map(|t| {
+    let validation = smime::validate_certificate(cert, carried, &options, &DEFAULT_PROVIDER);
+    let problems = validation.fetch_problems();
+    let why = if problems.is_empty() {
+        String::new()
+    } else {
+        format!(": {problems}")
+    };
+    let chain = validation.result().map(|t| {
         let revocation = match t.revocation() {
-            smime::Revocation::Good => "good",
-            smime::Revocation::Unknown => "unknown (soft-fail)",
-            _ => "not checked",
+            smime::Revocation::Good => "good".to_owned(),
+            smime::Revocation::Unknown => format!("unknown (soft-fail{why})"),
+            _ => "not checked".to_owned(),
         };
         (revocation, t.is_approved())
     });
@@ -553,19 +578,20 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
             } else {
                 ""
             };
-            (Ok(format!("valid and trusted{by}")), *revocation)
+            (Ok(format!("valid and trusted{by}")), revocation.clone())
         }
         (Err(e), _) => {
             let revocation = match e {
-                PathError::Revoked { .. } => "revoked",
-                PathError::RevocationUnknown { .. } => "unknown (required)",
-                _ => "not checked",
+                PathError::Revoked { .. } => "revoked".to_owned(),
+                PathError::RevocationUnknown { .. } => format!("unknown (required{why})"),
+                _ if problems.is_empty() => "not checked".to_owned(),
+                _ => format!("not checked ({problems})"),
             };
             (Err(format!("NOT VALID (not trusted: {e})")), revocation)
         }
         (Ok((revocation, _)), Err(e)) => (
             Err(format!("NOT VALID (not usable for S/MIME: {e})")),
-            *revocation,
+            revocation.clone(),
         ),
     };
     let line = |result: &str| {

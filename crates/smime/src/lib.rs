@@ -35,8 +35,8 @@ mod whole;
 pub use certs::{check_recipient, check_validity, load_certificates, load_crls, subject};
 pub use error::{CertificateProblem, Error};
 pub use open::{
-    DecryptReport, Revocation, SignerSummary, Trusted, VerifyOptions, VerifyReport, decrypt_mail,
-    validate_certificate, verify_mail,
+    CertificateValidation, DecryptReport, Revocation, SignerSummary, Trusted, VerifyOptions,
+    VerifyReport, decrypt_mail, validate_certificate, verify_mail,
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
 pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};

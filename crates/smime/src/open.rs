@@ -7,9 +7,10 @@ use smime_cms::{Limits, Recipient, SignerError, SignerReport};
 use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter};
 use smime_mime::Layer;
 use smime_pkix::crl::Crl;
+use smime_pkix::fetch::{FetchRecord, Online};
 use smime_pkix::{
     CertId, PathError, PolicyInputs, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions,
-    address_matches, check_smime_profile, email_addresses, validate_path,
+    address_matches, check_smime_profile, email_addresses, validate_path, validate_path_online,
 };
 use x509_cert::Certificate;
 
@@ -143,6 +144,9 @@ pub struct VerifyOptions<'a> {
     pub approved: &'a [Certificate],
     /// The certificate-policy inputs of path validation (default: any policy).
     pub policy: PolicyInputs,
+    /// Network access for CRLs from distribution points and missing issuers from caIssuers
+    /// URLs (default: none, the library fetches nothing unless asked).
+    pub online: Option<Online<'a>>,
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -158,6 +162,7 @@ impl<'a> VerifyOptions<'a> {
             require_revocation: false,
             approved: &[],
             policy: PolicyInputs::default(),
+            online: None,
         }
     }
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
@@ -183,6 +188,13 @@ impl<'a> VerifyOptions<'a> {
     /// Sets the certificate-policy inputs of path validation (RFC 5280 §6.1.1).
     pub fn with_policy(mut self, policy: PolicyInputs) -> Self {
         self.policy = policy;
+        self
+    }
+    /// Fetches CRLs and missing issuer certificates through `online` (see
+    /// [`smime_pkix::fetch`]); the CRLs given with [`with_crls`](Self::with_crls) are used
+    /// first.
+    pub fn with_online(mut self, online: Online<'a>) -> Self {
+        self.online = Some(online);
         self
     }
     /// Sets the certificates the user approved (private CAs or single certificates).
@@ -226,6 +238,65 @@ impl Trusted {
     }
 }
 
+/// The result of [`validate_certificate`]: whether the certificate is trusted, and the URLs
+/// fetched on the way (CRLs, missing issuers) with what came of each.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct CertificateValidation {
+    result: Result<Trusted, PathError>,
+    fetches: Vec<FetchRecord>,
+}
+
+impl CertificateValidation {
+    /// Trusted, or why not.
+    ///
+    /// # Errors
+    ///
+    /// The [`PathError`] that made the certificate untrusted, naming the certificate.
+    pub fn result(&self) -> Result<&Trusted, &PathError> {
+        self.result.as_ref()
+    }
+    /// Consumes the validation and returns its result.
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Self::result).
+    pub fn into_result(self) -> Result<Trusted, PathError> {
+        self.result
+    }
+    /// Every URL that was needed, with its outcome (empty without
+    /// [`VerifyOptions::online`]).
+    pub fn fetches(&self) -> &[FetchRecord] {
+        &self.fetches
+    }
+    /// The revocation status: of the path when trusted, else from the error.
+    pub fn revocation(&self) -> Revocation {
+        revocation_of(&self.result)
+    }
+    /// The fetch failures worth telling the user, joined by `; ` (empty when none).
+    pub fn fetch_problems(&self) -> String {
+        fetch_problems(&self.fetches)
+    }
+}
+
+fn revocation_of(result: &Result<Trusted, PathError>) -> Revocation {
+    match result {
+        Ok(t) => t.revocation,
+        Err(PathError::Revoked { .. }) => Revocation::Revoked,
+        Err(PathError::RevocationUnknown { .. }) => Revocation::Unknown,
+        Err(_) => Revocation::NotChecked,
+    }
+}
+
+fn fetch_problems(fetches: &[FetchRecord]) -> String {
+    fetches
+        .iter()
+        .filter(|f| f.outcome.is_err())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What [`verify_mail`] found about one signer.
 #[derive(Clone, Debug)]
 #[must_use]
@@ -239,6 +310,7 @@ pub struct SignerSummary {
     signature: Result<(), SignerError>,
     certificate: Result<(), CertificateProblem>,
     chain: Result<Trusted, PathError>,
+    fetches: Vec<FetchRecord>,
     from: Option<String>,
     address_matches: Option<bool>,
     level: Option<smime_pkix::ValidationLevel>,
@@ -302,12 +374,12 @@ impl SignerSummary {
     }
     /// The revocation status of the signer's path.
     pub fn revocation(&self) -> Revocation {
-        match &self.chain {
-            Ok(t) => t.revocation,
-            Err(PathError::Revoked { .. }) => Revocation::Revoked,
-            Err(PathError::RevocationUnknown { .. }) => Revocation::Unknown,
-            Err(_) => Revocation::NotChecked,
-        }
+        revocation_of(&self.chain)
+    }
+    /// The URLs fetched to validate the signer (CRLs, missing issuers) with what came of each;
+    /// empty without [`VerifyOptions::online`].
+    pub fn fetches(&self) -> &[FetchRecord] {
+        &self.fetches
     }
     /// The mail's From address, when the mail has one.
     pub fn from_address(&self) -> Option<&str> {
@@ -350,12 +422,19 @@ impl SignerSummary {
             (Err(e), _) => format!("certificate unusable: {e}"),
             (_, Err(e)) => format!("certificate not trusted: {e}"),
         };
+        let problems = fetch_problems(&self.fetches);
+        let why = if problems.is_empty() {
+            String::new()
+        } else {
+            format!(": {problems}")
+        };
         let revocation = match self.revocation() {
-            Revocation::Good => "good",
-            Revocation::Unknown if self.chain.is_ok() => "unknown (soft-fail)",
-            Revocation::Unknown => "unknown (required)",
-            Revocation::Revoked => "revoked",
-            Revocation::NotChecked => "not checked",
+            Revocation::Good => "good".to_owned(),
+            Revocation::Unknown if self.chain.is_ok() => format!("unknown (soft-fail{why})"),
+            Revocation::Unknown => format!("unknown (required{why})"),
+            Revocation::Revoked => "revoked".to_owned(),
+            Revocation::NotChecked if problems.is_empty() => "not checked".to_owned(),
+            Revocation::NotChecked => format!("not checked ({problems})"),
         };
         let from = match (&self.from, self.address_matches) {
             (Some(from), Some(false)) => {
@@ -479,12 +558,16 @@ fn summarise(
     provider: &CryptoProvider,
 ) -> SignerSummary {
     let cert = signer.certificate();
-    let (certificate, chain) = match cert {
-        Some(cert) => (
-            check_smime_profile(cert, Purpose::Signing, None).map_err(CertificateProblem::from),
-            validate_certificate(cert, carried, options, provider),
-        ),
-        None => (Ok(()), Err(PathError::EmptyChain)),
+    let (certificate, chain, fetches) = match cert {
+        Some(cert) => {
+            let validation = validate_certificate(cert, carried, options, provider);
+            (
+                check_smime_profile(cert, Purpose::Signing, None).map_err(CertificateProblem::from),
+                validation.result,
+                validation.fetches,
+            )
+        }
+        None => (Ok(()), Err(PathError::EmptyChain), Vec::new()),
     };
     SignerSummary {
         addresses: cert.map(email_addresses).unwrap_or_default(),
@@ -499,6 +582,7 @@ fn summarise(
         signature: signer.outcome().map(|_| ()).map_err(Clone::clone),
         certificate,
         chain,
+        fetches,
         from: from.map(str::to_owned),
         address_matches: cert.zip(from).map(|(c, a)| address_matches(c, a)),
         level: cert.and_then(smime_pkix::validation_level),
@@ -513,14 +597,25 @@ fn summarise(
 /// S/MIME profile (purpose, address) is not checked here: see
 /// [`smime_pkix::check_smime_profile`].
 ///
-/// # Errors
-///
-/// The [`PathError`] that made the certificate untrusted.
+/// With [`VerifyOptions::online`], missing issuers and CRLs are fetched
+/// ([`smime_pkix::validate_path_online`]); [`CertificateValidation::fetches`] tells what was.
 pub fn validate_certificate(
     cert: &Certificate,
     carried: &[Certificate],
     options: &VerifyOptions<'_>,
     provider: &CryptoProvider,
+) -> CertificateValidation {
+    let mut fetches = Vec::new();
+    let result = trust_certificate(cert, carried, options, provider, &mut fetches);
+    CertificateValidation { result, fetches }
+}
+
+fn trust_certificate(
+    cert: &Certificate,
+    carried: &[Certificate],
+    options: &VerifyOptions<'_>,
+    provider: &CryptoProvider,
+    fetches: &mut Vec<FetchRecord>,
 ) -> Result<Trusted, PathError> {
     let anchors = TrustAnchors::from_certificates(options.trust.iter().chain(options.approved))?;
     let mut pool = carried.to_vec();
@@ -536,7 +631,15 @@ pub fn validate_certificate(
         .with_policy_inputs(options.policy.clone());
     validation.allow_sha1 = options.allow_sha1;
     let is_approved = |c: &Certificate| options.approved.contains(c) && !options.trust.contains(c);
-    match validate_path(&anchors, cert, &pool, &validation, provider) {
+    let result = match &options.online {
+        Some(online) => {
+            let v = validate_path_online(&anchors, cert, &pool, &validation, provider, online);
+            *fetches = v.fetches;
+            v.result
+        }
+        None => validate_path(&anchors, cert, &pool, &validation, provider),
+    };
+    match result {
         Ok(path) => Ok(Trusted {
             approved: path.anchor().certificate().is_some_and(is_approved),
             revocation: if path.revocation_complete() {
