@@ -312,3 +312,132 @@ fn facade_reports_revocation_approval_and_address() {
     assert!(s.is_approved());
     assert_eq!(s.revocation(), Revocation::Unknown);
 }
+
+#[test]
+fn approval_by_fingerprint_and_approvals_file() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let other = pki().cert("other");
+    let fingerprint = |cert: &str| {
+        let out = openssl_ok(&["x509", "-in", cert, "-noout", "-fingerprint", "-sha256"]);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let other_fp = fingerprint(&other);
+    // The private CA travels in the message; the user approved its fingerprint (OpenSSL's
+    // output as it is, or bare hex).
+    let signed = sign("mallory", &["--chain", &other]);
+    bad(verify(&signed, &["--trust", &root]));
+    let l = good(verify(&signed, &["--trust", &root, "--approve", &other_fp]));
+    assert!(l.contains("approved by the user"), "{l}");
+    let hex: String = other_fp
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase();
+    good(verify(&signed, &["--approve", &hex]));
+    // Without the CA in the message, its fingerprint alone cannot make a path; with it given
+    // as an intermediate, it can.
+    let bare = sign("mallory", &[]);
+    bad(verify(&bare, &["--approve", &hex]));
+    good(verify(
+        &bare,
+        &["--approve", &hex, "--intermediates", &other],
+    ));
+    // The signer's own fingerprint: trusted as itself, revocation unknown.
+    let l = good(verify(
+        &bare,
+        &["--approve", &fingerprint(&pki().cert("mallory"))],
+    ));
+    assert!(l.contains("revocation: unknown"), "{l}");
+    // Not a file, not a fingerprint.
+    assert_clean_failure(&verify(&signed, &["--approve", "AB:CD"]), 2);
+
+    // Persistent: `cert approve` writes the approvals file, `verify --approvals` reads it.
+    let file = w.path("approvals.txt");
+    for _ in 0..2 {
+        let out = smime(
+            &[
+                "cert",
+                "approve",
+                &other,
+                "--approvals",
+                &file,
+                "--note",
+                "checked by phone",
+            ],
+            b"",
+        )
+        .ok();
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            printed.starts_with(&format!(
+                "approved {}",
+                other_fp.rsplit('=').next().unwrap()
+            )),
+            "{printed}"
+        );
+    }
+    let text = String::from_utf8(w.read("approvals.txt")).unwrap();
+    let entries: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(entries.len(), 1, "approving twice adds nothing: {text}");
+    assert!(entries[0].ends_with("checked by phone"), "{text}");
+    let l = good(verify(&signed, &["--trust", &root, "--approvals", &file]));
+    assert!(l.contains("approved by the user"), "{l}");
+    let out = smime(
+        &[
+            "cert",
+            "verify",
+            &pki().cert("mallory"),
+            "--approvals",
+            &file,
+            "--intermediates",
+            &other,
+        ],
+        b"",
+    )
+    .ok();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("approved by the user"),
+        "{}",
+        out.describe()
+    );
+    // A broken approvals file is refused, naming the line.
+    let broken = w.write("broken.txt", b"# ok\nnot-a-fingerprint\n");
+    let out = verify(&signed, &["--approvals", &broken]);
+    assert_clean_failure(&out, 2);
+    assert!(out.stderr.contains("line 2"), "{}", out.describe());
+    let out = smime(&["cert", "approve", &other], b"");
+    assert_eq!(out.code, 2, "{}", out.describe());
+    assert!(
+        out.stderr.contains("--approvals FILE is required"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn system_trust_bundle() {
+    let w = Work::new();
+    let signed = sign("alice", &[]);
+    let run_with = |bundle: &str| {
+        common::run(
+            common::smime_bin(),
+            &["verify", "--system-trust", "--offline"],
+            &signed,
+            &[("SSL_CERT_FILE", std::ffi::OsStr::new(bundle))],
+        )
+    };
+    // A bundle as systems ship it: several certificates, text between them, one broken.
+    let mut bundle = b"# system bundle\n".to_vec();
+    bundle.extend(std::fs::read(pki().cert("other")).unwrap());
+    bundle.extend(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+    bundle.extend(std::fs::read(pki().cert("root")).unwrap());
+    let with_root = w.write("bundle.pem", &bundle);
+    good(run_with(&with_root));
+    let without = w.write("other.pem", &std::fs::read(pki().cert("other")).unwrap());
+    bad(run_with(&without));
+    let out = run_with(&w.path("missing.pem"));
+    assert_clean_failure(&out, 2);
+    assert!(out.stderr.contains("--system-trust"), "{}", out.describe());
+}

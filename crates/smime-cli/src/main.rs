@@ -2,18 +2,22 @@
 //!
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-//! smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
 //! smime cert show CERT.pem
-//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
+//! smime cert approve CERT.pem --approvals FILE [--note TEXT]
+//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
 //! ```
 //!
 //! `verify` validates signer certificates with `smime-pkix` (RFC 5280, revocation against the
 //! `--crl` files and the CRLs fetched over HTTP from the certificates' distribution points:
 //! soft-fail unless `--require-revocation`); missing intermediates are fetched from the
 //! caIssuers URLs; `--offline` fetches nothing; `--approve` trusts a private CA or a single
-//! certificate the user checked; `--at` validates at a given time instead of now.
+//! certificate the user checked (a file, or its SHA-256 fingerprint when the certificate comes
+//! in the message); `--approvals FILE` reads approved fingerprints kept by `cert approve`;
+//! `--system-trust` adds the operating system's CA bundle to the anchors; `--at` validates at a
+//! given time instead of now.
 //!
 //! `cert show` prints what a certificate says (one `key: value` line per field, with the
 //! CA/Browser Forum S/MIME validation level); `cert verify` validates it as `verify` does a
@@ -31,7 +35,9 @@ use std::time::SystemTime;
 
 use smime::smime_crypto::Signer;
 use smime::smime_pkix::fetch::{FetchCache, HttpFetcher, Online};
-use smime::smime_pkix::{Identity, PathError, Purpose, check_smime_profile};
+use smime::smime_pkix::{
+    Approvals, Fingerprint, Identity, PathError, Purpose, check_smime_profile,
+};
 use smime::{
     Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
     SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
@@ -42,11 +48,12 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-  smime verify  --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
   smime cert show CERT.pem
-  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--approve CERT.pem]... [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
+  smime cert approve CERT.pem --approvals FILE [--note TEXT]
+  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
 
 /// A failure with its exit code and one line for stderr.
 struct Failure {
@@ -94,6 +101,9 @@ struct Args {
     at: Option<String>,
     require_revocation: bool,
     offline: bool,
+    system_trust: bool,
+    approvals: Option<PathBuf>,
+    note: Option<String>,
     purpose: Option<String>,
     address: Option<String>,
     /// The operands (arguments that are not options) of `cert show` and `cert verify`.
@@ -116,6 +126,8 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             ],
             "verify" => &[
                 "--trust",
+                "--system-trust",
+                "--approvals",
                 "--approve",
                 "--intermediates",
                 "--crl",
@@ -130,6 +142,8 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "decrypt" => &["--cert", "--key", "--in", "--out"],
             "cert verify" => &[
                 "--trust",
+                "--system-trust",
+                "--approvals",
                 "--approve",
                 "--intermediates",
                 "--crl",
@@ -139,6 +153,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--purpose",
                 "--address",
             ],
+            "cert approve" => &["--approvals", "--note"],
             _ => &[],
         };
         if !allowed.contains(&flag.as_str()) {
@@ -163,6 +178,9 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--at" => args.at = Some(value()?.to_string_lossy().into_owned()),
             "--require-revocation" => args.require_revocation = true,
             "--offline" => args.offline = true,
+            "--system-trust" => args.system_trust = true,
+            "--approvals" => args.approvals = Some(value()?),
+            "--note" => args.note = Some(value()?.to_string_lossy().into_owned()),
             "--purpose" => args.purpose = Some(value()?.to_string_lossy().into_owned()),
             "--address" => args.address = Some(value()?.to_string_lossy().into_owned()),
             "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
@@ -326,30 +344,101 @@ fn classify(err: smime::Error) -> Failure {
     }
 }
 
+/// What `verify` and `cert verify` trust and validate with.
+struct TrustInputs {
+    time: SystemTime,
+    trust: Vec<Certificate>,
+    approved: Vec<Certificate>,
+    approvals: Approvals,
+    intermediates: Vec<Certificate>,
+    crls: Vec<Crl>,
+    transport: HttpFetcher,
+    cache: FetchCache,
+}
+
+impl TrustInputs {
+    /// Reads `--trust`, `--system-trust`, `--approve`, `--approvals`, `--intermediates`,
+    /// `--crl` and `--at`; at least one source of trust is required.
+    fn read(args: &Args, command: &str) -> Result<Self, Failure> {
+        if args.trust.is_empty()
+            && args.approve.is_empty()
+            && args.approvals.is_none()
+            && !args.system_trust
+        {
+            return Err(usage(format!(
+                "smime {command}: --trust is required (or --system-trust, --approve, --approvals)\n{USAGE}"
+            )));
+        }
+        let time = validation_time(args, command)?;
+        let mut trust = load_all(&args.trust)?;
+        if args.system_trust {
+            let (certs, _skipped, _file) = smime::smime_pkix::system_bundle().ok_or_else(|| {
+                bad_file("--system-trust: no CA bundle found (set SSL_CERT_FILE)")
+            })?;
+            trust.extend(certs);
+        }
+        let mut approved = Vec::new();
+        let mut approvals = match &args.approvals {
+            Some(path) => read_approvals(path)?,
+            None => Approvals::new(),
+        };
+        for value in &args.approve {
+            if value.exists() {
+                approved.extend(load_certs(value)?);
+            } else if let Ok(fingerprint) = Fingerprint::parse(&value.to_string_lossy()) {
+                approvals.insert(fingerprint, "");
+            } else {
+                return Err(bad_file(format!(
+                    "--approve {}: neither a certificate file nor a SHA-256 fingerprint",
+                    value.display()
+                )));
+            }
+        }
+        Ok(Self {
+            time,
+            trust,
+            approved,
+            approvals,
+            intermediates: load_all(&args.intermediates)?,
+            crls: load_crl_files(&args.crl)?,
+            transport: HttpFetcher::new(FETCH_TIMEOUT),
+            cache: FetchCache::default(),
+        })
+    }
+
+    /// The verification options these inputs and `--offline`, `--require-revocation` and
+    /// `--allow-sha1` make.
+    fn options(&self, args: &Args) -> VerifyOptions<'_> {
+        let mut options = VerifyOptions::new(&self.trust, self.time)
+            .with_approved(&self.approved)
+            .with_approvals(&self.approvals)
+            .with_intermediates(&self.intermediates)
+            .with_crls(&self.crls);
+        if !args.offline {
+            options = options.with_online(Online::new(&self.transport, &self.cache));
+        }
+        if args.require_revocation {
+            options = options.require_revocation();
+        }
+        if args.allow_sha1 {
+            options = options.allow_sha1();
+        }
+        options
+    }
+}
+
+/// Reads an approvals file.
+fn read_approvals(path: &Path) -> Result<Approvals, Failure> {
+    let bytes = read_file(path, "approvals file")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad_file(format!("{}: not UTF-8 text", path.display())))?;
+    Approvals::parse(&text).map_err(|e| bad_file(format!("{}: {e}", path.display())))
+}
+
 fn verify(args: &Args) -> Result<(), Failure> {
-    if args.trust.is_empty() && args.approve.is_empty() {
-        return Err(usage(format!("smime verify: --trust is required\n{USAGE}")));
-    }
-    let time = validation_time(args, "verify")?;
-    let trust = load_all(&args.trust)?;
-    let approved = load_all(&args.approve)?;
-    let intermediates = load_all(&args.intermediates)?;
-    let crls = load_crl_files(&args.crl)?;
+    let inputs = TrustInputs::read(args, "verify")?;
     let input = read_input(args)?;
-    let (transport, cache) = (HttpFetcher::new(FETCH_TIMEOUT), FetchCache::default());
-    let mut options = VerifyOptions::new(&trust, time)
-        .with_approved(&approved)
-        .with_intermediates(&intermediates)
-        .with_crls(&crls);
-    if !args.offline {
-        options = options.with_online(Online::new(&transport, &cache));
-    }
-    if args.allow_sha1 {
-        options = options.allow_sha1();
-    }
-    if args.require_revocation {
-        options = options.require_revocation();
-    }
+    let options = inputs.options(args);
     let report = smime::verify_mail(&input, &options, &DEFAULT_PROVIDER)
         .map_err(|e| failed(e.to_string()))?;
     for signer in report.signers() {
@@ -520,11 +609,6 @@ fn cert_show(args: &Args) -> Result<(), Failure> {
 fn cert_verify(args: &Args) -> Result<(), Failure> {
     const COMMAND: &str = "cert verify";
     let path = cert_operand(args, COMMAND)?;
-    if args.trust.is_empty() && args.approve.is_empty() {
-        return Err(usage(format!(
-            "smime {COMMAND}: --trust is required\n{USAGE}"
-        )));
-    }
     let purpose = match args.purpose.as_deref() {
         None | Some("sign") => Purpose::Signing,
         Some("encrypt") => Purpose::Encryption,
@@ -534,26 +618,12 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
             )));
         }
     };
-    let time = validation_time(args, COMMAND)?;
     let certs = load_certs(path)?;
     let (cert, carried) = certs
         .split_first()
         .ok_or_else(|| bad_file("no certificate"))?;
-    let trust = load_all(&args.trust)?;
-    let approved = load_all(&args.approve)?;
-    let intermediates = load_all(&args.intermediates)?;
-    let crls = load_crl_files(&args.crl)?;
-    let (transport, cache) = (HttpFetcher::new(FETCH_TIMEOUT), FetchCache::default());
-    let mut options = VerifyOptions::new(&trust, time)
-        .with_approved(&approved)
-        .with_intermediates(&intermediates)
-        .with_crls(&crls);
-    if !args.offline {
-        options = options.with_online(Online::new(&transport, &cache));
-    }
-    if args.require_revocation {
-        options = options.require_revocation();
-    }
+    let inputs = TrustInputs::read(args, COMMAND)?;
+    let options = inputs.options(args);
     let validation = smime::validate_certificate(cert, carried, &options, &DEFAULT_PROVIDER);
     let problems = validation.fetch_problems();
     let why = if problems.is_empty() {
@@ -608,6 +678,44 @@ fn cert_verify(args: &Args) -> Result<(), Failure> {
     }
 }
 
+/// `smime cert approve CERT.pem --approvals FILE [--note TEXT]`: adds the SHA-256 fingerprint
+/// of the first certificate of CERT.pem to the approvals file (created when missing; replaced
+/// atomically), so that `verify --approvals FILE` trusts it: a private CA as an anchor, an end
+/// entity as itself. Prints the fingerprint and subject.
+fn cert_approve(args: &Args) -> Result<(), Failure> {
+    const COMMAND: &str = "cert approve";
+    let path = cert_operand(args, COMMAND)?;
+    let file = args.approvals.as_ref().ok_or_else(|| {
+        usage(format!(
+            "smime {COMMAND}: --approvals FILE is required\n{USAGE}"
+        ))
+    })?;
+    let certs = load_certs(path)?;
+    let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
+    let mut approvals = if file.exists() {
+        read_approvals(file)?
+    } else {
+        Approvals::new()
+    };
+    let fingerprint = Fingerprint::of(cert, &DEFAULT_PROVIDER)
+        .map_err(|e| bad_file(format!("{}: {e}", path.display())))?;
+    let subject = smime::subject(cert);
+    let note = args.note.clone().unwrap_or_else(|| subject.clone());
+    approvals.insert(fingerprint, &note);
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let write = |e: std::io::Error| failed(format!("cannot write {}: {e}", file.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write)?;
+    tmp.write_all(approvals.to_text().as_bytes())
+        .map_err(write)?;
+    tmp.as_file().sync_all().map_err(write)?;
+    tmp.persist(file).map_err(|e| write(e.error))?;
+    println!("approved {fingerprint} [{subject}] in {}", file.display());
+    Ok(())
+}
+
 fn run(raw: &[String]) -> Result<(), Failure> {
     let (command, rest) = raw.split_first().ok_or_else(|| usage(USAGE))?;
     if matches!(command.as_str(), "-h" | "--help" | "help") {
@@ -623,8 +731,9 @@ fn run(raw: &[String]) -> Result<(), Failure> {
         return match sub.as_str() {
             "show" => cert_show(&args),
             "verify" => cert_verify(&args),
+            "approve" => cert_approve(&args),
             other => Err(usage(format!(
-                "smime cert: unknown command {other} (show, verify)\n{USAGE}"
+                "smime cert: unknown command {other} (show, verify, approve)\n{USAGE}"
             ))),
         };
     }

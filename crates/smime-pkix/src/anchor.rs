@@ -1,6 +1,6 @@
 //! Trust anchors (RFC 5280 §6.1.1 (d)).
 
-use der::Encode;
+use der::{Decode, Encode};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{NameConstraints, SubjectKeyIdentifier};
@@ -140,6 +140,21 @@ impl TrustAnchors {
         Ok(Self { anchors })
     }
 
+    /// Anchors from a PEM bundle: the certificates [`certificates_from_pem_bundle`] reads,
+    /// those whose extensions do not parse skipped too. Returns the anchors and the number
+    /// skipped.
+    pub fn from_pem_bundle(pem: &[u8]) -> (Self, usize) {
+        let (certs, mut skipped) = certificates_from_pem_bundle(pem);
+        let mut anchors = Vec::with_capacity(certs.len());
+        for cert in &certs {
+            match TrustAnchor::from_certificate(cert) {
+                Ok(a) => anchors.push(a),
+                Err(_) => skipped = skipped.saturating_add(1),
+            }
+        }
+        (Self { anchors }, skipped)
+    }
+
     /// Adds an anchor.
     pub fn push(&mut self, anchor: TrustAnchor) {
         self.anchors.push(anchor);
@@ -159,4 +174,53 @@ impl TrustAnchors {
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
     }
+}
+
+/// The certificates of a PEM bundle (any number of `CERTIFICATE` blocks; other blocks and text
+/// between them ignored), as operating systems ship them. Blocks that do not decode are
+/// skipped and counted: a system bundle may hold a few certificates this crate cannot read,
+/// which must not make the others unusable. Returns the certificates and the number skipped.
+pub fn certificates_from_pem_bundle(pem: &[u8]) -> (Vec<Certificate>, usize) {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut skipped = 0usize;
+    let text = String::from_utf8_lossy(pem);
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(BEGIN) {
+        let block = rest.get(start..).unwrap_or_default();
+        let Some(end) = block.find(END) else {
+            skipped = skipped.saturating_add(1);
+            break;
+        };
+        let len = end.saturating_add(END.len());
+        let pem = block.get(..len).unwrap_or_default();
+        rest = block.get(len..).unwrap_or_default();
+        match der::pem::decode_vec(pem.as_bytes())
+            .ok()
+            .and_then(|(_, der)| Certificate::from_der(&der).ok())
+        {
+            Some(cert) => certs.push(cert),
+            None => skipped = skipped.saturating_add(1),
+        }
+    }
+    (certs, skipped)
+}
+
+/// The operating system's trust bundle, found where OpenSSL looks for it: the file
+/// `SSL_CERT_FILE` names when that is set (and nothing else then, so that a wrong setting is
+/// noticed), else the usual places of Debian, Fedora, SUSE, Alpine, the BSDs and Homebrew (via
+/// `openssl-probe`). Returns its certificates, the number skipped, and the file read; `None`
+/// when no bundle file is found or it cannot be read.
+///
+/// The bundle holds the CAs the system trusts, usually for TLS servers; whether they are the
+/// right anchors for S/MIME is the caller's choice.
+pub fn system_bundle() -> Option<(Vec<Certificate>, usize, std::path::PathBuf)> {
+    let file = match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+        Some(named) => std::path::PathBuf::from(named),
+        None => openssl_probe::probe().cert_file?,
+    };
+    let pem = std::fs::read(&file).ok()?;
+    let (certs, skipped) = certificates_from_pem_bundle(&pem);
+    Some((certs, skipped, file))
 }

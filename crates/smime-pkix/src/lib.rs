@@ -70,6 +70,7 @@ use const_oid::ObjectIdentifier;
 use crate::crl::Crl;
 
 mod anchor;
+pub mod approval;
 mod build;
 pub mod crl;
 mod error;
@@ -82,7 +83,8 @@ mod revocation;
 mod tbs;
 mod validate;
 
-pub use anchor::{TrustAnchor, TrustAnchors};
+pub use anchor::{TrustAnchor, TrustAnchors, certificates_from_pem_bundle, system_bundle};
+pub use approval::{Approvals, Fingerprint};
 pub use build::{validate_chain, validate_path};
 pub use error::{CertId, PathError};
 pub use fetch::validate_path_online;

@@ -9,8 +9,9 @@ use smime_mime::Layer;
 use smime_pkix::crl::Crl;
 use smime_pkix::fetch::{FetchRecord, Online};
 use smime_pkix::{
-    CertId, PathError, PolicyInputs, Purpose, RevocationPolicy, TrustAnchors, ValidationOptions,
-    address_matches, check_smime_profile, email_addresses, validate_path, validate_path_online,
+    Approvals, CertId, PathError, PolicyInputs, Purpose, RevocationPolicy, TrustAnchors,
+    ValidationOptions, address_matches, check_smime_profile, email_addresses, validate_path,
+    validate_path_online,
 };
 use x509_cert::Certificate;
 
@@ -144,6 +145,10 @@ pub struct VerifyOptions<'a> {
     pub approved: &'a [Certificate],
     /// The certificate-policy inputs of path validation (default: any policy).
     pub policy: PolicyInputs,
+    /// Certificates the user approved by SHA-256 fingerprint: any certificate of the message,
+    /// of [`intermediates`](Self::intermediates) or the signer's own with an approved
+    /// fingerprint counts as [`approved`](Self::approved).
+    pub approvals: Option<&'a Approvals>,
     /// Network access for CRLs from distribution points and missing issuers from caIssuers
     /// URLs (default: none, the library fetches nothing unless asked).
     pub online: Option<Online<'a>>,
@@ -163,6 +168,7 @@ impl<'a> VerifyOptions<'a> {
             approved: &[],
             policy: PolicyInputs::default(),
             online: None,
+            approvals: None,
         }
     }
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
@@ -195,6 +201,11 @@ impl<'a> VerifyOptions<'a> {
     /// first.
     pub fn with_online(mut self, online: Online<'a>) -> Self {
         self.online = Some(online);
+        self
+    }
+    /// Sets the fingerprints the user approved (a persistent approvals file).
+    pub fn with_approvals(mut self, approvals: &'a Approvals) -> Self {
+        self.approvals = Some(approvals);
         self
     }
     /// Sets the certificates the user approved (private CAs or single certificates).
@@ -617,7 +628,21 @@ fn trust_certificate(
     provider: &CryptoProvider,
     fetches: &mut Vec<FetchRecord>,
 ) -> Result<Trusted, PathError> {
-    let anchors = TrustAnchors::from_certificates(options.trust.iter().chain(options.approved))?;
+    // Approved: the certificates given, and those of the message, the configured
+    // intermediates and the certificate itself whose fingerprint the user approved.
+    let mut approved: Vec<Certificate> = options.approved.to_vec();
+    if let Some(approvals) = options.approvals {
+        for c in std::iter::once(cert)
+            .chain(carried)
+            .chain(options.intermediates)
+        {
+            if !approved.contains(c) && approvals.approves(c, provider) {
+                approved.push(c.clone());
+            }
+        }
+    }
+    let approved = approved.as_slice();
+    let anchors = TrustAnchors::from_certificates(options.trust.iter().chain(approved))?;
     let mut pool = carried.to_vec();
     pool.extend_from_slice(options.intermediates);
     let policy = if options.require_revocation {
@@ -630,7 +655,7 @@ fn trust_certificate(
         .with_revocation(policy)
         .with_policy_inputs(options.policy.clone());
     validation.allow_sha1 = options.allow_sha1;
-    let is_approved = |c: &Certificate| options.approved.contains(c) && !options.trust.contains(c);
+    let is_approved = |c: &Certificate| approved.contains(c) && !options.trust.contains(c);
     let result = match &options.online {
         Some(online) => {
             let v = validate_path_online(&anchors, cert, &pool, &validation, provider, online);
@@ -649,7 +674,7 @@ fn trust_certificate(
             },
         }),
         Err(PathError::IssuerNotFound { .. })
-            if options.trust.contains(cert) || options.approved.contains(cert) =>
+            if options.trust.contains(cert) || approved.contains(cert) =>
         {
             directly_trusted(cert, options).map(|revocation| Trusted {
                 approved: is_approved(cert),
