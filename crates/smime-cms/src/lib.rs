@@ -2,7 +2,8 @@
 //! `EnvelopedData` and `AuthEnvelopedData`, on the types of the `cms` crate.
 //!
 //! * [`SignedDataBuilder`] signs (detached or encapsulated, several signers, RSA PKCS#1 v1.5,
-//!   RSA-PSS, ECDSA) with the signed attributes RFC 8551 asks for; [`verify_signed_data`]
+//!   RSA-PSS, ECDSA on P-256/P-384/brainpoolP256r1/brainpoolP384r1, Ed25519 as RFC 8419 says)
+//!   with the signed attributes RFC 8551 asks for; [`verify_signed_data`]
 //!   checks every signer and reports each one separately.
 //! * [`EnvelopeBuilder`] encrypts to any number of RSA and EC recipients (`EnvelopedData` with
 //!   AES-CBC, or `AuthEnvelopedData` with AES-GCM); [`decrypt`] opens either with one

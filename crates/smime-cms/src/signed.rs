@@ -119,7 +119,8 @@ impl<'a, S> SignedDataBuilder<'a, S> {
     }
 
     /// Adds a signer with its key's default scheme (PKCS#1 v1.5 with SHA-256 for RSA, ECDSA
-    /// with SHA-256 for P-256 and SHA-384 for P-384). Its certificate is included.
+    /// with SHA-256 for P-256 and brainpoolP256r1 and SHA-384 for P-384 and brainpoolP384r1,
+    /// Ed25519 with the SHA-512 digest algorithm of RFC 8419 §3). Its certificate is included.
     pub fn signer(
         self,
         cert: &'a Certificate,

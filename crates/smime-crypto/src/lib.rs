@@ -10,6 +10,9 @@
 //!   held in a token (PKCS#11) can be plugged in and CMS code never sees key bytes.
 //!   [`rustcrypto::SoftwareKey`] implements all three for keys loaded from PEM or DER (PKCS#8,
 //!   PKCS#1 RSA, SEC1 EC).
+//! * Signatures: RSA PKCS#1 v1.5 and RSA-PSS; ECDSA on P-256, P-384, brainpoolP256r1 and
+//!   brainpoolP384r1 (RFC 5639) with SHA-1 (weak) or SHA-2; pure Ed25519
+//!   (RFC 8410, and RFC 8419 in CMS). ECDH key agreement on P-256 and P-384.
 //! * Algorithm descriptions ([`HashAlg`], [`SignatureScheme`], [`ContentEncryptionAlgorithm`],
 //!   [`KeyTransportScheme`], [`EcCurve`]) with their ASN.1 `AlgorithmIdentifier` forms.
 //!
