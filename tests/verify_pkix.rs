@@ -441,3 +441,188 @@ fn system_trust_bundle() {
     assert_clean_failure(&out, 2);
     assert!(out.stderr.contains("--system-trust"), "{}", out.describe());
 }
+
+#[test]
+fn encrypt_validates_recipients_when_given_trust() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let encrypt = |to: &str, extra: &[&str]| {
+        let mut args = vec!["encrypt", "--to", to];
+        args.extend_from_slice(extra);
+        smime(&args, &mail())
+    };
+    let bob = pki().cert("bob");
+    let mallory = pki().cert("mallory");
+    // Without trust: validity and profile only (mallory's CA is unknown, still accepted).
+    encrypt(&mallory, &[]).ok();
+    // With trust: bob's path is fine, mallory's is not.
+    encrypt(&bob, &["--trust", &root]).ok();
+    let out = encrypt(&mallory, &["--trust", &root]);
+    assert_clean_failure(&out, 1);
+    assert!(
+        out.stderr.contains("CN=Mallory") && out.stderr.contains("not trusted"),
+        "{}",
+        out.describe()
+    );
+    encrypt(
+        &mallory,
+        &["--trust", &root, "--approve", &pki().cert("other")],
+    )
+    .ok();
+    // Revoked: refused with the reason.
+    let crl = crl(&w, "root", &["bob"]);
+    let out = encrypt(&bob, &["--trust", &root, "--crl", &crl]);
+    assert_clean_failure(&out, 1);
+    assert!(out.stderr.contains("revoked"), "{}", out.describe());
+    // Revocation unknown: soft-fail accepts, --require-revocation refuses.
+    encrypt(&pki().cert("alice"), &["--trust", &root]).ok();
+    let out = encrypt(&bob, &["--trust", &root, "--require-revocation"]);
+    assert_clean_failure(&out, 1);
+    assert!(out.stderr.contains("revocation"), "{}", out.describe());
+    // Expired and wrong purpose are refused whatever the trust.
+    let out = encrypt(&pki().cert("expired"), &["--trust", &root]);
+    assert_clean_failure(&out, 1);
+    assert!(out.stderr.contains("expired"), "{}", out.describe());
+    let out = encrypt(&pki().cert("signonly"), &["--trust", &root]);
+    assert_clean_failure(&out, 1);
+    // One bad recipient among good ones refuses the whole message.
+    let out = smime(
+        &["encrypt", "--to", &bob, "--to", &mallory, "--trust", &root],
+        &mail(),
+    );
+    assert_clean_failure(&out, 1);
+}
+
+/// A person renews: a new key and certificate under the same name and address, the old
+/// certificate expiring later. Old mail still verifies at its time, the old certificate is
+/// refused once expired (for verifying now and for encrypting), the new one is accepted, and
+/// mail encrypted to the old key still decrypts with it.
+#[test]
+fn renewal_old_and_new_certificate_of_one_person() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let old_cert = pki().cert("alice");
+    let old_key = pki().key("alice");
+    // The renewed certificate: a new key, same subject and address, two years.
+    let new_key = w.path("alice2.key");
+    openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &new_key,
+    ]);
+    let csr = w.path("alice2.csr");
+    openssl_ok(&[
+        "req",
+        "-new",
+        "-key",
+        &new_key,
+        "-subj",
+        "/O=smime interop/CN=Alice",
+        "-out",
+        &csr,
+    ]);
+    let new_cert = w.path("alice2.pem");
+    let out = common::run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &root,
+            "-CAkey",
+            &pki().key("root"),
+            "-set_serial",
+            "777",
+            "-days",
+            "730",
+            "-sha256",
+            "-extfile",
+            &pki().file("ca.cnf"),
+            "-extensions",
+            "rsa_user",
+            "-out",
+            &new_cert,
+        ],
+        b"",
+        &[("SAN", std::ffi::OsStr::new("alice@example.org"))],
+    );
+    assert_eq!(out.code, 0, "{}", out.describe());
+
+    let in_400_days = der::DateTime::from_system_time(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(400 * 86_400),
+    )
+    .unwrap()
+    .to_string();
+
+    let sign_with = |cert: &str, key: &str| {
+        smime(&["sign", "--cert", cert, "--key", key], &mail())
+            .ok()
+            .stdout
+    };
+    let old_signed = sign_with(&old_cert, &old_key);
+    let new_signed = sign_with(&new_cert, &new_key);
+    // Today both are good.
+    good(verify(&old_signed, &["--trust", &root]));
+    good(verify(&new_signed, &["--trust", &root]));
+    // In 400 days the old certificate has expired: its mail verifies at the time it was
+    // signed (--at now), not later; the new one is good.
+    let l = bad(verify(
+        &old_signed,
+        &["--trust", &root, "--at", &in_400_days],
+    ));
+    assert!(l.contains("expired"), "{l}");
+    good(verify(
+        &new_signed,
+        &["--trust", &root, "--at", &in_400_days],
+    ));
+
+    // Encrypting in 400 days: the old certificate is refused, the new one accepted.
+    let out = smime(
+        &[
+            "encrypt",
+            "--to",
+            &old_cert,
+            "--trust",
+            &root,
+            "--at",
+            &in_400_days,
+        ],
+        &mail(),
+    );
+    assert_clean_failure(&out, 1);
+    assert!(out.stderr.contains("expired"), "{}", out.describe());
+    smime(
+        &[
+            "encrypt",
+            "--to",
+            &new_cert,
+            "--trust",
+            &root,
+            "--at",
+            &in_400_days,
+        ],
+        &mail(),
+    )
+    .ok();
+
+    // Mail encrypted to the old key decrypts with it (no validity check on decryption), and
+    // not with the new key.
+    let to_old = smime(&["encrypt", "--to", &old_cert], &mail()).ok().stdout;
+    let out = smime(
+        &["decrypt", "--cert", &old_cert, "--key", &old_key],
+        &to_old,
+    )
+    .ok();
+    assert!(common::contains(&out.stdout, b"Hello Bob"));
+    let out = smime(
+        &["decrypt", "--cert", &new_cert, "--key", &new_key],
+        &to_old,
+    );
+    assert_clean_failure(&out, 1);
+}

@@ -3,7 +3,7 @@
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
 //! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
-//! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
+//! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
 //! smime cert show CERT.pem
 //! smime cert approve CERT.pem --approvals FILE [--note TEXT]
@@ -18,6 +18,11 @@
 //! in the message); `--approvals FILE` reads approved fingerprints kept by `cert approve`;
 //! `--system-trust` adds the operating system's CA bundle to the anchors; `--at` validates at a
 //! given time instead of now.
+//!
+//! `encrypt` checks that every recipient certificate is valid now (or `--at`) and fit for
+//! encryption; given a source of trust (`--trust`, `--system-trust`, `--approve`,
+//! `--approvals`), it also validates each recipient's path and revocation as `verify` does a
+//! signer's, and refuses a revoked or untrusted recipient with the reason.
 //!
 //! `cert show` prints what a certificate says (one `key: value` line per field, with the
 //! CA/Browser Forum S/MIME validation level); `cert verify` validates it as `verify` does a
@@ -49,7 +54,7 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
   smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
-  smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--in FILE] [--out FILE]
+  smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
   smime cert show CERT.pem
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
@@ -138,7 +143,22 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--in",
                 "--out",
             ],
-            "encrypt" => &["--to", "--cipher", "--oaep", "--in", "--out"],
+            "encrypt" => &[
+                "--to",
+                "--cipher",
+                "--oaep",
+                "--trust",
+                "--system-trust",
+                "--approve",
+                "--approvals",
+                "--intermediates",
+                "--crl",
+                "--require-revocation",
+                "--offline",
+                "--at",
+                "--in",
+                "--out",
+            ],
             "decrypt" => &["--cert", "--key", "--in", "--out"],
             "cert verify" => &[
                 "--trust",
@@ -521,9 +541,23 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
         Some("aes-256-gcm") => ContentEncryptionAlgorithm::Aes256Gcm,
         Some(other) => return Err(usage(format!("smime encrypt: unknown cipher {other}"))),
     };
-    let mut options = EncryptOptions::new(SystemTime::now()).with_cipher(cipher);
+    // With a source of trust, recipients are validated as signers are (path, revocation);
+    // without one, only their validity and S/MIME profile are checked.
+    let inputs = if args.trust.is_empty()
+        && args.approve.is_empty()
+        && args.approvals.is_none()
+        && !args.system_trust
+    {
+        None
+    } else {
+        Some(TrustInputs::read(args, "encrypt")?)
+    };
+    let mut options = EncryptOptions::new(validation_time(args, "encrypt")?).with_cipher(cipher);
     if args.oaep {
         options = options.with_oaep();
+    }
+    if let Some(inputs) = &inputs {
+        options = options.with_validation(inputs.options(args));
     }
     let input = read_input(args)?;
     let out = smime::encrypt_mail(&input, &recipients, &options, &DEFAULT_PROVIDER)

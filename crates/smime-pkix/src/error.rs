@@ -26,7 +26,7 @@ impl fmt::Display for CertId {
 }
 
 /// Why a certification path was refused (RFC 5280 §6.1).
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PathError {
     /// No path was given (`validate_chain` with an empty chain).

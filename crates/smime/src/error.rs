@@ -74,4 +74,8 @@ pub enum CertificateProblem {
     /// key usage, key type).
     #[error("{0}")]
     Profile(#[from] smime_pkix::ProfileError),
+    /// The certificate has no valid path to a trust anchor or approved certificate, or is
+    /// revoked (checked when the operation was given trust anchors).
+    #[error("not trusted: {0}")]
+    Untrusted(smime_pkix::PathError),
 }

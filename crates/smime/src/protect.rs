@@ -10,7 +10,7 @@ use smime_mime::SmimeType;
 use x509_cert::Certificate;
 
 use crate::certs::{check_recipient, check_signer, subject};
-use crate::{CertificateProblem, Error};
+use crate::{CertificateProblem, Error, VerifyOptions, validate_certificate};
 
 /// Options for [`sign_mail`].
 #[derive(Clone, Debug)]
@@ -100,7 +100,7 @@ fn signer_problem(cert: &Certificate, problem: CertificateProblem) -> Error {
 /// Options for [`encrypt_mail`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct EncryptOptions {
+pub struct EncryptOptions<'a> {
     /// The content cipher. AES-GCM writes `AuthEnvelopedData`. Default AES-256-CBC (widest
     /// client support).
     pub cipher: ContentEncryptionAlgorithm,
@@ -108,16 +108,30 @@ pub struct EncryptOptions {
     pub key_transport: KeyTransportScheme,
     /// The time at which recipient certificates must be valid.
     pub time: SystemTime,
+    /// When set, every recipient certificate must also have a valid path (RFC 5280, revocation
+    /// as these options say: CRLs given or fetched, soft-fail or required) to one of their
+    /// trust anchors or approved certificates, as a signer's would in [`verify_mail`].
+    ///
+    /// [`verify_mail`]: crate::verify_mail
+    pub validation: Option<VerifyOptions<'a>>,
 }
 
-impl EncryptOptions {
+impl<'a> EncryptOptions<'a> {
     /// AES-256-CBC, RSA PKCS#1 v1.5, recipient certificates checked at `time`.
     pub fn new(time: SystemTime) -> Self {
         Self {
             cipher: ContentEncryptionAlgorithm::Aes256Cbc,
             key_transport: KeyTransportScheme::RsaPkcs1v15,
             time,
+            validation: None,
         }
+    }
+    /// Validates recipient certificates with `validation` (trust anchors, approvals, CRLs,
+    /// fetching, revocation policy) besides their validity and profile; `validation.time`
+    /// should be the same as this `time`.
+    pub fn with_validation(mut self, validation: VerifyOptions<'a>) -> Self {
+        self.validation = Some(validation);
+        self
     }
     /// Sets the content cipher.
     pub fn with_cipher(mut self, cipher: ContentEncryptionAlgorithm) -> Self {
@@ -133,8 +147,9 @@ impl EncryptOptions {
 
 /// Encrypts a mail (or entity) to every recipient in one message. Each recipient certificate
 /// must be valid at `options.time`, allow key encipherment (RSA) or key agreement (EC), and,
-/// when it has an extendedKeyUsage extension, list emailProtection. There is no implicit copy
-/// to the sender.
+/// when it has an extendedKeyUsage extension, list emailProtection; with
+/// [`EncryptOptions::validation`], it must also have a valid, unrevoked path to a trust anchor.
+/// There is no implicit copy to the sender.
 ///
 /// # Errors
 ///
@@ -143,11 +158,19 @@ impl EncryptOptions {
 pub fn encrypt_mail(
     mail: &[u8],
     recipients: &[Certificate],
-    options: &EncryptOptions,
+    options: &EncryptOptions<'_>,
     provider: &CryptoProvider,
 ) -> Result<Vec<u8>, Error> {
     for cert in recipients {
         check_recipient(cert, options.time)?;
+        if let Some(validation) = &options.validation {
+            let _trusted = validate_certificate(cert, &[], validation, provider)
+                .into_result()
+                .map_err(|e| Error::UnusableRecipient {
+                    subject: subject(cert),
+                    problem: CertificateProblem::Untrusted(e),
+                })?;
+        }
     }
     let (first, rest) = recipients
         .split_first()
