@@ -442,6 +442,7 @@ pub struct SignedDataReport {
     content_type: ObjectIdentifier,
     content: Vec<u8>,
     certificates: Vec<Certificate>,
+    crls: Vec<Vec<u8>>,
     signers: Vec<SignerReport>,
 }
 
@@ -461,6 +462,12 @@ impl SignedDataReport {
     /// The certificates carried in the message.
     pub fn certificates(&self) -> &[Certificate] {
         &self.certificates
+    }
+    /// The CRLs carried in the message (the `crls` field's RevocationInfoChoices of type
+    /// CertificateList), each as DER, neither parsed nor checked: revocation checking is the
+    /// certificate validator's business.
+    pub fn crls(&self) -> &[Vec<u8>] {
+        &self.crls
     }
     /// One report per signer, in the order of the message.
     pub fn signers(&self) -> &[SignerReport] {
@@ -575,6 +582,7 @@ struct ParsedSignedData {
     content_type: ObjectIdentifier,
     econtent: Option<Vec<u8>>,
     certificates: Vec<Certificate>,
+    crls: Vec<Vec<u8>>,
     /// Each SignerInfo decoded, with the raw DER of its signed attributes re-tagged as SET.
     signer_infos: Vec<(SignerInfo, Option<Vec<u8>>)>,
 }
@@ -615,9 +623,28 @@ fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, 
     let encap = EncapsulatedContentInfo::from_der(encap.whole)
         .map_err(|e| Error::malformed("EncapsulatedContentInfo", e))?;
     let mut certificates = Vec::new();
+    let mut crls = Vec::new();
     for field in rest {
+        if field.tag == 0xa1 {
+            // [1] RevocationInfoChoices: CertificateLists (SEQUENCE); other formats ([1]
+            // OtherRevocationInfoFormat) are skipped.
+            let elements = ber::der_elements(field.value)?;
+            if elements.len() > limits.max_certificates {
+                return Err(Error::LimitExceeded {
+                    what: "CRLs",
+                    limit: limits.max_certificates,
+                });
+            }
+            crls.extend(
+                elements
+                    .iter()
+                    .filter(|e| e.tag == 0x30)
+                    .map(|e| e.whole.to_vec()),
+            );
+            continue;
+        }
         if field.tag != 0xa0 {
-            continue; // [1] crls and the signerInfos themselves
+            continue; // the signerInfos
         }
         let elements = ber::der_elements(field.value)?;
         if elements.len() > limits.max_certificates {
@@ -666,6 +693,7 @@ fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, 
         content_type: encap.econtent_type,
         econtent,
         certificates,
+        crls,
         signer_infos,
     })
 }
@@ -716,6 +744,7 @@ pub fn verify_signed_data(
         content_type: parsed.content_type,
         content,
         certificates: parsed.certificates,
+        crls: parsed.crls,
         signers,
     })
 }

@@ -498,6 +498,11 @@ impl VerifyReport {
 
 /// Verifies one signature layer (`multipart/signed`, opaque signed-data, or raw CMS).
 ///
+/// Each signer's certificate is validated with `smime-pkix` through the certificates the
+/// message carries and [`VerifyOptions::intermediates`], its revocation checked against
+/// [`VerifyOptions::crls`], the CRLs the message carries, and (with
+/// [`VerifyOptions::online`]) the CRLs fetched from distribution points.
+///
 /// # Errors
 ///
 /// [`Error::NotSmime`] when there is no signature layer; [`Error::Mime`] or [`Error::Cms`]
@@ -536,10 +541,20 @@ pub fn verify_mail(
         Input::Mime(_) => return Err(Error::NotSmime { expected: "signed" }),
     };
     let from = outer.as_deref().and_then(from_address);
+    // The certificates and CRLs the message carries (CRLs that do not parse are ignored:
+    // revocation then falls back to the CRLs given or fetched).
+    let carried = Carried {
+        certificates: report.certificates(),
+        crls: report
+            .crls()
+            .iter()
+            .filter_map(|der| Crl::from_der(der).ok())
+            .collect(),
+    };
     let signers = report
         .signers()
         .iter()
-        .map(|s| summarise(s, report.certificates(), from.as_deref(), options, provider))
+        .map(|s| summarise(s, &carried, from.as_deref(), options, provider))
         .collect();
     let content = received.unwrap_or_else(|| report.into_content());
     let output = match outer {
@@ -561,9 +576,15 @@ fn signed_data(
     Ok(smime_cms::verify_signed_data(der, detached, options)?)
 }
 
+/// What a message carries for validating its signers.
+struct Carried<'r> {
+    certificates: &'r [Certificate],
+    crls: Vec<Crl>,
+}
+
 fn summarise(
     signer: &SignerReport,
-    carried: &[Certificate],
+    carried: &Carried<'_>,
     from: Option<&str>,
     options: &VerifyOptions<'_>,
     provider: &CryptoProvider,
@@ -571,7 +592,16 @@ fn summarise(
     let cert = signer.certificate();
     let (certificate, chain, fetches) = match cert {
         Some(cert) => {
-            let validation = validate_certificate(cert, carried, options, provider);
+            let mut fetches = Vec::new();
+            let result = trust_certificate(
+                cert,
+                carried.certificates,
+                &carried.crls,
+                options,
+                provider,
+                &mut fetches,
+            );
+            let validation = CertificateValidation { result, fetches };
             (
                 check_smime_profile(cert, Purpose::Signing, None).map_err(CertificateProblem::from),
                 validation.result,
@@ -617,13 +647,14 @@ pub fn validate_certificate(
     provider: &CryptoProvider,
 ) -> CertificateValidation {
     let mut fetches = Vec::new();
-    let result = trust_certificate(cert, carried, options, provider, &mut fetches);
+    let result = trust_certificate(cert, carried, &[], options, provider, &mut fetches);
     CertificateValidation { result, fetches }
 }
 
 fn trust_certificate(
     cert: &Certificate,
     carried: &[Certificate],
+    carried_crls: &[Crl],
     options: &VerifyOptions<'_>,
     provider: &CryptoProvider,
     fetches: &mut Vec<FetchRecord>,
@@ -651,7 +682,7 @@ fn trust_certificate(
         RevocationPolicy::SoftFail
     };
     let mut validation = ValidationOptions::new(options.time)
-        .with_crls(options.crls.iter().cloned())
+        .with_crls(options.crls.iter().chain(carried_crls).cloned())
         .with_revocation(policy)
         .with_policy_inputs(options.policy.clone());
     validation.allow_sha1 = options.allow_sha1;
