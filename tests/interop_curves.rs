@@ -594,6 +594,38 @@ fn ed25519() {
     }
 }
 
+/// The `smime` command signs with an Ed25519 key (SHA-512, RFC 8419) and refuses a `--digest`
+/// that would not be used.
+#[test]
+fn smime_sign_with_ed25519_key() {
+    let p = Pki::new(&ED25519);
+    let (cert, key) = (p.w.path("leaf.pem"), p.w.path("leaf.key"));
+    let out = common::smime(&["sign", "--cert", &cert, "--key", &key], &mail()).ok();
+    let report = smime::verify_mail(
+        &out.stdout,
+        &smime::VerifyOptions::new(std::slice::from_ref(&p.ca), SystemTime::now()),
+        &smime::DEFAULT_PROVIDER,
+    )
+    .unwrap();
+    assert!(report.all_good(), "{}", report.signers()[0].line());
+    assert!(
+        report.signers()[0].line().contains("Ed25519"),
+        "{}",
+        report.signers()[0].line()
+    );
+    common::smime(
+        &["sign", "--cert", &cert, "--key", &key, "--digest", "sha512"],
+        &mail(),
+    )
+    .ok();
+    let out = common::smime(
+        &["sign", "--cert", &cert, "--key", &key, "--digest", "sha256"],
+        &mail(),
+    );
+    assert_eq!(out.code, 2, "{}", out.describe());
+    assert!(out.stderr.contains("Ed25519"), "{}", out.describe());
+}
+
 /// Certificates of RFC 9216 (not made by OpenSSL): Carlos' Ed25519 signing certificate
 /// validates under the self-signed Ed25519 CA, and under the RSA CA through the Ed25519 CA
 /// cross-signed by it.

@@ -341,7 +341,14 @@ fn sign(args: &Args) -> Result<(), Failure> {
         (true, _) => return Err(usage("smime sign: --pss needs an RSA key")),
         (false, SignatureScheme::RsaPkcs1v15(h)) => SignatureScheme::RsaPkcs1v15(hash.unwrap_or(h)),
         (false, SignatureScheme::Ecdsa(h)) => SignatureScheme::Ecdsa(hash.unwrap_or(h)),
-        (false, other) => other,
+        // Ed25519 hashes with SHA-512 itself (RFC 8419): a --digest other than sha512 would
+        // be silently ignored, so it is refused.
+        (false, other) if hash.is_none_or(|h| h == other.hash()) => other,
+        (false, _) => {
+            return Err(usage(
+                "smime sign: --digest does not apply to this key (Ed25519 uses SHA-512)",
+            ));
+        }
     };
     let input = read_input(args)?;
     let mut options = SignOptions::new(SystemTime::now()).with_scheme(scheme);

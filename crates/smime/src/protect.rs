@@ -19,7 +19,8 @@ pub struct SignOptions {
     /// Write `application/pkcs7-mime; smime-type=signed-data` instead of `multipart/signed`.
     pub opaque: bool,
     /// The signature scheme; `None` takes the key's default (PKCS#1 v1.5 SHA-256 for RSA,
-    /// ECDSA SHA-256 for P-256, SHA-384 for P-384).
+    /// ECDSA SHA-256 for P-256 and brainpoolP256r1, SHA-384 for P-384 and brainpoolP384r1,
+    /// Ed25519 with SHA-512 for Ed25519 keys).
     pub scheme: Option<SignatureScheme>,
     /// The signing time written into the signature, and the time the signer's certificate
     /// must be valid at.
