@@ -6,16 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-10}"
-mkdir -p seeds/cms seeds/mime seeds/crl
+mkdir -p seeds/cms seeds/mime seeds/crl seeds/fetched
 cp ../third-party/rfc4134/*.bin ../third-party/rfc9216/examples-cms/der/*.p7m \
    ../third-party/openssl/test/recipes/80-test_cms_data/*.cms seeds/cms/
 cp ../third-party/rfc4134/*.eml ../third-party/real-world-smime/thunderbird-nss/*.eml \
    ../third-party/real-world-smime/mimekit/thunderbird-signed.txt ../tests/fuzz-regressions/mime/* seeds/mime/
 cp ../third-party/pkits/crls/*.crl ../third-party/rfc4134/*.crl seeds/crl/
-for target in ber verify decrypt keys mime crl; do
+cp ../third-party/pkits/certs/GoodCACert.crt ../third-party/pkits/certs/TrustAnchorRootCertificate.crt \
+   ../third-party/rfc4134/*.cer seeds/fetched/
+for target in ber verify decrypt keys mime crl fetched; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
   [ "$target" = crl ] && seeds=seeds/crl
+  [ "$target" = fetched ] && seeds=seeds/fetched
   mkdir -p "corpus/$target"
   echo "== $target (${seconds}s)"
   cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \
