@@ -1,15 +1,18 @@
 //! Fetching what validation needs and the caller did not pass: CRLs from a certificate's
-//! cRLDistributionPoints and missing issuer certificates from its Authority Information Access
-//! caIssuers URLs (RFC 5280 §4.2.1.13, §4.2.2.1), as operating systems do.
+//! cRLDistributionPoints, OCSP responses from the id-ad-ocsp responders of its Authority
+//! Information Access (RFC 6960, GET form of Appendix A.1) and missing issuer certificates from
+//! its caIssuers URLs (RFC 5280 §4.2.1.13, §4.2.2.1), as operating systems do.
 //!
 //! The transport is a [`Fetch`] value (an HTTP client with a timeout: [`HttpFetcher`] with the
 //! `http` feature, or anything the caller brings); every answer is read under a size limit
-//! ([`FetchLimits`]) and kept in a [`FetchCache`]: a CRL until its nextUpdate, an issuer
-//! certificate until it expires, both measured at the validation time (the library never reads
-//! the clock). [`validate_path_online`] puts it together: it fetches missing intermediates,
-//! then the CRLs of every certificate of the path that the caller's CRLs do not cover, and
-//! validates with them; [`OnlineValidation::fetches`] says what was fetched and what failed, so
-//! that a soft-failed revocation check can say why.
+//! ([`FetchLimits`]) and kept in a [`FetchCache`]: a CRL until its nextUpdate, an OCSP response
+//! saying good or revoked until its nextUpdate, an issuer certificate until it expires, all
+//! measured at the validation time (the library never reads the clock).
+//! [`validate_path_online`] puts it together: it fetches missing intermediates, then the CRLs of
+//! every certificate of the path that the caller's CRLs do not cover, then an OCSP response for
+//! every certificate still without a CRL, and validates with them;
+//! [`OnlineValidation::fetches`] says what was fetched and what failed, so that a soft-failed
+//! revocation check can say why.
 //!
 //! Only `http://` URLs are fetched (RFC 5280 §4.2.1.13 and §4.2.2.1 expect HTTP, and an
 //! HTTPS CRL would need a revocation check of its own server certificate); `ldap://` and
@@ -28,6 +31,7 @@ use smime_crypto::CryptoProvider;
 
 use crate::crl::Crl;
 use crate::names::name_eq as names_match;
+use crate::ocsp::{ID_AD_OCSP, OcspIssuer, OcspOptions, OcspResponse, OcspStatus};
 use crate::{PathError, RevocationPolicy, TrustAnchors, ValidatedPath, ValidationOptions};
 
 /// id-ad-caIssuers (RFC 5280 §4.2.2.1).
@@ -71,13 +75,13 @@ pub enum FetchError {
         /// The limit.
         limit: usize,
     },
-    /// The answer is not what was asked for (a CRL, or certificates in DER or certs-only
-    /// PKCS#7).
+    /// The answer is not what was asked for (a CRL, certificates in DER or certs-only PKCS#7,
+    /// or an OCSP response that is well-formed, signed by an authorised responder and fresh).
     #[error("{url}: not a {expected}: {reason}")]
     Unusable {
         /// The URL.
         url: String,
-        /// "CRL" or "certificate".
+        /// "CRL", "certificate" or "OCSP response".
         expected: &'static str,
         /// What is wrong with it.
         reason: String,
@@ -110,6 +114,9 @@ pub struct FetchLimits {
     pub max_crl_bytes: usize,
     /// The largest caIssuers answer fetched (default 256 KiB).
     pub max_certificate_bytes: usize,
+    /// The largest OCSP response fetched (default 64 KiB,
+    /// [`DEFAULT_MAX_OCSP_SIZE`](crate::ocsp::DEFAULT_MAX_OCSP_SIZE)).
+    pub max_ocsp_bytes: usize,
     /// The most URLs fetched from the network by one validation (default 16); cached answers
     /// do not count.
     pub max_fetches: usize,
@@ -122,14 +129,15 @@ impl Default for FetchLimits {
         Self {
             max_crl_bytes: 16 << 20,
             max_certificate_bytes: 256 << 10,
+            max_ocsp_bytes: crate::ocsp::DEFAULT_MAX_OCSP_SIZE,
             max_fetches: 16,
             max_issuer_depth: 4,
         }
     }
 }
 
-/// A cache of fetched CRLs (kept until their nextUpdate) and issuer certificates (kept until
-/// they expire), keyed by URL, shared by every validation that is given it. Bounded: when
+/// A cache of fetched CRLs (kept until their nextUpdate), OCSP responses (good or revoked, kept
+/// until their nextUpdate) and issuer certificates (kept until they expire), keyed by URL, shared by every validation that is given it. Bounded: when
 /// full, expired entries are dropped first, then everything.
 #[derive(Debug)]
 pub struct FetchCache {
@@ -141,6 +149,8 @@ pub struct FetchCache {
 enum Cached {
     Crl(Box<Crl>),
     Issuers(Vec<Certificate>),
+    /// A response whose check succeeded, with the nextUpdate of its SingleResponse.
+    Ocsp(Box<OcspResponse>, SystemTime),
 }
 
 impl Cached {
@@ -148,6 +158,7 @@ impl Cached {
     fn usable_at(&self, time: SystemTime) -> bool {
         match self {
             Self::Crl(crl) => crl.next_update().is_some_and(|next| time < next),
+            Self::Ocsp(_, next) => time < *next,
             Self::Issuers(certs) => certs.iter().all(|c| {
                 let v = c.tbs_certificate().validity();
                 time <= v.not_after.to_system_time()
@@ -251,6 +262,9 @@ pub enum FetchKind {
     Crl,
     /// Issuer certificates from an AIA caIssuers URL.
     Issuer,
+    /// An OCSP response from an AIA id-ad-ocsp responder (the URL recorded is the responder's,
+    /// without the request).
+    Ocsp,
 }
 
 /// Where a fetched object came from.
@@ -279,6 +293,7 @@ impl std::fmt::Display for FetchRecord {
         let what = match self.kind {
             FetchKind::Crl => "CRL",
             FetchKind::Issuer => "issuer certificate",
+            FetchKind::Ocsp => "OCSP response",
         };
         match &self.outcome {
             Ok(FetchSource::Network) => write!(f, "{what} fetched from {}", self.url),
@@ -313,13 +328,20 @@ impl OnlineValidation {
 /// 2. unless revocation is [`RevocationPolicy::Off`], for every certificate of the path found
 ///    that no complete CRL of `options` covers (same issuer, nextUpdate after the validation
 ///    time), a CRL is fetched from its cRLDistributionPoints (the first URL that gives one);
-/// 3. the path is validated with `options` and the fetched CRLs.
+/// 3. for every certificate of the path still not covered (no distribution point, or no CRL
+///    could be fetched) and without a usable OCSP response among `options`, an OCSP response
+///    is fetched from the id-ad-ocsp URLs of its Authority Information Access (GET, RFC 6960
+///    Appendix A.1; the first URL whose response checks out: matching, signed by the issuer or
+///    its delegated responder, fresh);
+/// 4. the path is validated with `options` and the fetched CRLs and OCSP responses.
 ///
 /// A fetch that fails leaves the status unknown: under [`RevocationPolicy::SoftFail`] that is
 /// reported in [`ValidatedPath::revocation`] and [`OnlineValidation::fetches`], under
 /// [`RevocationPolicy::Require`] it fails validation. Fetched CRLs are cached only when
-/// their signature verifies under the path's issuer, so that a forged answer cannot stay in
-/// the cache.
+/// their signature verifies under the path's issuer, OCSP responses only when their check
+/// succeeded with status good or revoked and they have a nextUpdate, so that a forged answer
+/// cannot stay in the cache. An OCSP response that does not check out is reported as
+/// [`FetchError::Unusable`] and not used.
 pub fn validate_path_online(
     anchors: &TrustAnchors,
     leaf: &Certificate,
@@ -368,6 +390,25 @@ pub fn validate_path_online(
         };
         if let Some(crl) = session.fetch_crl(cert, issuer, provider) {
             with_crls.crls.push(crl);
+            continue;
+        }
+        let issuer = match issuer {
+            Some(c) => OcspIssuer::from(c),
+            None => OcspIssuer {
+                name: path.anchor().subject(),
+                public_key: path.anchor().subject_public_key_info(),
+            },
+        };
+        let ocsp_options = OcspOptions::new(options.time).with_allow_sha1(options.allow_sha1);
+        let answered = with_crls.ocsp_responses.iter().any(|r| {
+            r.check(cert, issuer, &ocsp_options, provider)
+                .is_ok_and(|c| c.status != OcspStatus::Unknown)
+        });
+        if answered {
+            continue;
+        }
+        if let Some(response) = session.fetch_ocsp(cert, issuer, &ocsp_options, provider) {
+            with_crls.ocsp_responses.push(response);
         }
     }
     let result = crate::validate_path(anchors, leaf, &pool, &with_crls, provider);
@@ -482,6 +523,70 @@ impl Session<'_, '_> {
         None
     }
 
+    /// An OCSP response for `cert` from the first of its AIA responders whose response checks
+    /// out; cached when it says good or revoked and has a nextUpdate.
+    fn fetch_ocsp(
+        &mut self,
+        cert: &Certificate,
+        issuer: OcspIssuer<'_>,
+        options: &OcspOptions,
+        provider: &CryptoProvider,
+    ) -> Option<OcspResponse> {
+        let urls = ocsp_urls(cert);
+        if urls.is_empty() {
+            return None;
+        }
+        let request = crate::ocsp::request_der(cert, issuer, provider).ok()?;
+        for url in urls {
+            let get_url = crate::ocsp::get_url(&url, &request);
+            // The cache key is the request URL: it names the certificate and the responder.
+            if let Some(Cached::Ocsp(response, _)) = self.online.cache.get(&get_url, self.time) {
+                self.record(&url, FetchKind::Ocsp, Ok(FetchSource::Cache));
+                return Some(*response);
+            }
+            if !is_http(&url) {
+                let e = FetchError::UnsupportedScheme { url: url.clone() };
+                self.record(&url, FetchKind::Ocsp, Err(e));
+                continue;
+            }
+            let limit = self.online.limits.max_ocsp_bytes;
+            let unusable = |reason: String| FetchError::Unusable {
+                url: url.clone(),
+                expected: "OCSP response",
+                reason,
+            };
+            let answer = self
+                .get(&get_url, limit)
+                .map_err(|e| with_url(e, &url))
+                .and_then(|body| {
+                    OcspResponse::from_der_with_limit(&body, limit)
+                        .map_err(|e| unusable(e.to_string()))
+                })
+                .and_then(|response| {
+                    response
+                        .check(cert, issuer, options, provider)
+                        .map(|checked| (response, checked))
+                        .map_err(|e| unusable(e.to_string()))
+                });
+            match answer {
+                Ok((response, checked)) => {
+                    self.record(&url, FetchKind::Ocsp, Ok(FetchSource::Network));
+                    let decided = matches!(
+                        checked.status,
+                        OcspStatus::Good | OcspStatus::Revoked { .. }
+                    );
+                    if let (true, Some(next)) = (decided, checked.next_update) {
+                        let entry = Cached::Ocsp(Box::new(response.clone()), next);
+                        self.online.cache.put(&get_url, entry, self.time);
+                    }
+                    return Some(response);
+                }
+                Err(e) => self.record(&url, FetchKind::Ocsp, Err(e)),
+            }
+        }
+        None
+    }
+
     /// A CRL for `cert` from the first of its distribution points that gives one.
     fn fetch_crl(
         &mut self,
@@ -521,6 +626,26 @@ impl Session<'_, '_> {
     }
 }
 
+/// The error of fetching a request URL, naming the responder URL instead (the request part is
+/// long and says nothing to a reader).
+fn with_url(e: FetchError, url: &str) -> FetchError {
+    let url = url.to_owned();
+    match e {
+        FetchError::UnsupportedScheme { .. } => FetchError::UnsupportedScheme { url },
+        FetchError::Unreachable { reason, .. } => FetchError::Unreachable { url, reason },
+        FetchError::Status { status, .. } => FetchError::Status { url, status },
+        FetchError::TooLarge { limit, .. } => FetchError::TooLarge { url, limit },
+        FetchError::Unusable {
+            expected, reason, ..
+        } => FetchError::Unusable {
+            url,
+            expected,
+            reason,
+        },
+        FetchError::Budget { .. } => FetchError::Budget { url },
+    }
+}
+
 fn is_http(url: &str) -> bool {
     url.get(..7)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
@@ -544,8 +669,18 @@ pub fn crl_urls(cert: &Certificate) -> Vec<String> {
     urls
 }
 
+/// The OCSP responder URIs (id-ad-ocsp) of a certificate's Authority Information Access, in
+/// order.
+pub fn ocsp_urls(cert: &Certificate) -> Vec<String> {
+    aia_urls(cert, ID_AD_OCSP)
+}
+
 /// The caIssuers URIs of a certificate's Authority Information Access, in order.
 pub fn ca_issuers_urls(cert: &Certificate) -> Vec<String> {
+    aia_urls(cert, ID_AD_CA_ISSUERS)
+}
+
+fn aia_urls(cert: &Certificate, method: const_oid::ObjectIdentifier) -> Vec<String> {
     let Ok(Some((_, aia))) = cert
         .tbs_certificate()
         .get_extension::<AuthorityInfoAccessSyntax>()
@@ -554,7 +689,7 @@ pub fn ca_issuers_urls(cert: &Certificate) -> Vec<String> {
     };
     aia.0
         .iter()
-        .filter(|ad| ad.access_method == ID_AD_CA_ISSUERS)
+        .filter(|ad| ad.access_method == method)
         .filter_map(|ad| uri(&ad.access_location))
         .collect()
 }

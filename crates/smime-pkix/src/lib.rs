@@ -24,7 +24,9 @@
 //!   inhibit anyPolicy, policy mappings, policyConstraints and inhibitAnyPolicy extensions;
 //! * unknown critical extensions are rejected;
 //! * revocation (RFC 5280 §6.3) of every certificate below the anchor against
-//!   [`ValidationOptions::crls`], as [`ValidationOptions::revocation`] says: a revoked
+//!   [`ValidationOptions::crls`] and, for a certificate the CRLs leave unknown,
+//!   [`ValidationOptions::ocsp_responses`] (RFC 6960, [`ocsp`]), as
+//!   [`ValidationOptions::revocation`] says: a revoked
 //!   certificate is refused ([`PathError::Revoked`]); a certificate whose status cannot be
 //!   found is reported in [`ValidatedPath::revocation`] ([`RevocationPolicy::SoftFail`], the
 //!   default) or refused ([`RevocationPolicy::Require`], [`PathError::RevocationUnknown`]).
@@ -57,8 +59,8 @@
 //!
 //! The S/MIME profile of the end entity (extended key usage, key usage for signing or
 //! encryption, the e-mail address) is a separate check on top of a validated path:
-//! [`check_smime_profile`]. CRLs are not fetched (the caller passes them), and OCSP is not
-//! supported.
+//! [`check_smime_profile`]. [`validate_path`] fetches nothing (the caller passes CRLs and OCSP
+//! responses); [`validate_path_online`] fetches CRLs, OCSP responses and missing issuers.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
@@ -68,6 +70,7 @@ use std::time::SystemTime;
 use const_oid::ObjectIdentifier;
 
 use crate::crl::Crl;
+use crate::ocsp::OcspResponse;
 
 mod anchor;
 pub mod approval;
@@ -77,6 +80,7 @@ mod error;
 pub mod fetch;
 pub mod identity;
 mod names;
+pub mod ocsp;
 mod policy;
 pub mod profile;
 mod revocation;
@@ -120,6 +124,11 @@ pub struct ValidationOptions {
     /// The CRLs to check revocation against (RFC 5280 §6.3), complete and delta CRLs of any
     /// issuer in any order; those not in scope for a certificate are ignored.
     pub crls: Vec<Crl>,
+    /// OCSP responses (RFC 6960) consulted for a certificate whose status the CRLs leave
+    /// unknown; those about other certificates are ignored. A response counts only when it is
+    /// signed by the certificate's issuer or a delegated responder of that issuer and fresh at
+    /// [`ValidationOptions::time`] (see [`ocsp`]).
+    pub ocsp_responses: Vec<OcspResponse>,
     /// What happens when a certificate's revocation status cannot be found (default
     /// [`RevocationPolicy::SoftFail`]). A revoked certificate always fails validation.
     pub revocation: RevocationPolicy,
@@ -196,6 +205,7 @@ impl ValidationOptions {
             max_signature_checks: 100,
             max_path_building_steps: 200_000,
             crls: Vec::new(),
+            ocsp_responses: Vec::new(),
             revocation: RevocationPolicy::default(),
         }
     }
@@ -204,6 +214,16 @@ impl ValidationOptions {
     #[must_use]
     pub fn with_crls(mut self, crls: impl IntoIterator<Item = Crl>) -> Self {
         self.crls = crls.into_iter().collect();
+        self
+    }
+
+    /// Sets the OCSP responses to consult when the CRLs leave a status unknown.
+    #[must_use]
+    pub fn with_ocsp_responses(
+        mut self,
+        responses: impl IntoIterator<Item = OcspResponse>,
+    ) -> Self {
+        self.ocsp_responses = responses.into_iter().collect();
         self
     }
 

@@ -1,6 +1,7 @@
 //! Revocation checking of a validated path (RFC 5280 §6.1.3 (a)(3) with §6.3): the status of
 //! every certificate below the trust anchor from the caller's CRLs, CRL signers validated to the
-//! same trust anchor.
+//! same trust anchor, then, for a certificate the CRLs leave unknown, from the caller's OCSP
+//! responses (RFC 6960).
 
 use std::cell::RefCell;
 
@@ -14,12 +15,16 @@ use crate::build::Builder;
 use crate::crl::{Crl, CrlError, RevocationStatus, revocation_status};
 use crate::error::{CertId, PathError};
 use crate::names::name_eq;
+use crate::ocsp::{OcspError, OcspIssuer, OcspOptions, OcspStatus};
 use crate::validate::Budget;
 use crate::{RevocationPolicy, ValidationOptions};
 
 /// How deep CRL signer validation may nest: the path of a CRL signer, the path of the signer of
 /// a CRL covering that signer, and so on.
 const MAX_SIGNER_DEPTH: usize = 4;
+
+/// The most responder certificates of one OCSP response examined (as in [`crate::ocsp`]).
+const MAX_OCSP_RESPONDERS: usize = 8;
 
 /// Where the revocation check of a path stands.
 #[derive(Clone, Copy, Debug)]
@@ -152,9 +157,7 @@ impl PathCheck<'_> {
                 RevocationStatus::Unknown { why } => {
                     let mut parts = vec![why];
                     parts.extend(refused.into_inner());
-                    RevocationStatus::Unknown {
-                        why: parts.join("; "),
-                    }
+                    self.ocsp_status(cert, anchor, issuer, parts)?
                 }
                 other => other,
             };
@@ -187,6 +190,54 @@ impl PathCheck<'_> {
             Some(e) => Err(e),
             None => Ok(statuses),
         }
+    }
+
+    /// The status of `cert` from the caller's OCSP responses, once the CRLs left it unknown
+    /// (`why` says why): the first response that gives a status for it decides (a response
+    /// answering "unknown" does not); otherwise the status stays unknown, with the reasons.
+    ///
+    /// # Errors
+    ///
+    /// [`PathError::BudgetExceeded`].
+    fn ocsp_status(
+        &self,
+        cert: &Certificate,
+        anchor: &TrustAnchor,
+        issuer: Option<&Certificate>,
+        mut why: Vec<String>,
+    ) -> Result<RevocationStatus, PathError> {
+        let unknown = |why: Vec<String>| RevocationStatus::Unknown {
+            why: why.join("; "),
+        };
+        if self.options.ocsp_responses.is_empty() {
+            return Ok(unknown(why));
+        }
+        let issuer = match issuer {
+            Some(c) => OcspIssuer::from(c),
+            None => OcspIssuer {
+                name: anchor.subject(),
+                public_key: anchor.subject_public_key_info(),
+            },
+        };
+        let options = OcspOptions::new(self.options.time).with_allow_sha1(self.options.allow_sha1);
+        for response in &self.options.ocsp_responses {
+            let responders = response.certificates().len().min(MAX_OCSP_RESPONDERS);
+            // The issuer's key, and per responder certificate its own and its signature.
+            self.budget
+                .signatures(responders.saturating_mul(2).saturating_add(1))?;
+            match response.check(cert, issuer, &options, self.provider) {
+                Ok(checked) => match checked.status {
+                    OcspStatus::Good => return Ok(RevocationStatus::Good),
+                    OcspStatus::Revoked { time, reason } => {
+                        return Ok(RevocationStatus::Revoked { reason, date: time });
+                    }
+                    OcspStatus::Unknown => why.push("the OCSP responder does not know it".into()),
+                },
+                Err(OcspError::NoMatchingResponse) => {}
+                Err(e) => why.push(e.to_string()),
+            }
+        }
+        Ok(unknown(why))
     }
 
     /// The candidate signers of `crl` when checking the certificate on top of `stack`, issued by
