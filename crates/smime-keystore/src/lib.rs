@@ -1,0 +1,11 @@
+//! Own S/MIME identities and other people's certificates.
+//!
+//! * [`pkcs12`]: PKCS#12 (RFC 7292) import and export — OpenSSL 3 default files (PBES2,
+//!   AES-256-CBC, PBKDF2-SHA256, HMAC-SHA256 MAC) and legacy files (RC2-40 / 3DES, SHA-1 MAC).
+//! * `pkcs11` (feature `pkcs11`): keys that never leave a PKCS#11 token.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod pkcs12;
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11;
