@@ -706,6 +706,21 @@ fn offline_responses_and_status_for() {
         "wrong issuer"
     );
 
+    // Truncated and corrupted responses: typed errors or refusals, never a panic, never good
+    // when the signed part was touched.
+    let der = for_alice.as_der().to_vec();
+    for n in 0..der.len() {
+        assert!(OcspResponse::from_der(&der[..n]).is_err());
+        let mut bad = der.clone();
+        bad[n] ^= 0x01;
+        if let Ok(r) = OcspResponse::from_der(&bad)
+            && let Some(data) = r.response_data()
+            && data != for_alice.response_data().unwrap()
+        {
+            assert_ne!(r.status_for(&alice, &inter, now, p), Ok(OcspStatus::Good));
+        }
+    }
+
     let run = |leaf: &Certificate, responses: Vec<OcspResponse>| {
         let options = ValidationOptions::new(now)
             .with_revocation(RevocationPolicy::Require)

@@ -61,6 +61,8 @@
 //! encryption, the e-mail address) is a separate check on top of a validated path:
 //! [`check_smime_profile`]. [`validate_path`] fetches nothing (the caller passes CRLs and OCSP
 //! responses); [`validate_path_online`] fetches CRLs, OCSP responses and missing issuers.
+//! A delegated OCSP responder's own revocation status is not checked (as if every responder
+//! certificate carried `id-pkix-ocsp-nocheck`, RFC 6960 §4.2.2.2.1), nor are OCSP nonces.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]

@@ -676,6 +676,21 @@ impl OcspResponse {
         self.basic.as_ref().map_or(&[], |b| b.certs.as_slice())
     }
 
+    /// Whether the response holds a SingleResponse about `cert` issued by `issuer` (CertID
+    /// with SHA-1 or SHA-256), whatever its signature and freshness: a cheap test, without
+    /// signature verification.
+    pub fn is_about(
+        &self,
+        cert: &Certificate,
+        issuer: OcspIssuer<'_>,
+        provider: &CryptoProvider,
+    ) -> bool {
+        self.basic.as_ref().is_some_and(|basic| {
+            matching_responses(&basic.data.responses, cert, issuer, provider)
+                .is_ok_and(|found| !found.is_empty())
+        })
+    }
+
     /// The status of `cert` (issued by `issuer`) at `time`, with the default
     /// [`OcspOptions`]; see [`OcspResponse::check`].
     ///

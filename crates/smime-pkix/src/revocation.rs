@@ -221,6 +221,9 @@ impl PathCheck<'_> {
         };
         let options = OcspOptions::new(self.options.time).with_allow_sha1(self.options.allow_sha1);
         for response in &self.options.ocsp_responses {
+            if !response.is_about(cert, issuer, self.provider) {
+                continue;
+            }
             let responders = response.certificates().len().min(MAX_OCSP_RESPONDERS);
             // The issuer's key, and per responder certificate its own and its signature.
             self.budget
