@@ -800,6 +800,27 @@ impl TokenKey {
         &self.id
     }
 
+    /// Sets `CKA_DERIVE` on an EC key so that it may be used for ECDH ([`KeyAgreer`]). Keys
+    /// made by [`Token::generate_key`] have it; keys imported by other tools may not
+    /// (`softhsm2-util --import` leaves it false, and ECDH then fails with
+    /// `CKR_KEY_FUNCTION_NOT_PERMITTED`).
+    ///
+    /// # Errors
+    ///
+    /// [`Pkcs11Error::UnsupportedKey`] for an RSA key; [`Pkcs11Error::Token`] when the token
+    /// refuses to change the attribute (`CKR_ATTRIBUTE_READ_ONLY`).
+    pub fn permit_key_agreement(&self) -> Result<(), Pkcs11Error> {
+        if !matches!(self.kind, Kind::Ec(_)) {
+            return Err(Pkcs11Error::UnsupportedKey(
+                "key agreement needs an EC key".into(),
+            ));
+        }
+        self.shared
+            .session()
+            .update_attributes(self.handle, &[Attribute::Derive(true)])
+            .map_err(|e| ck(e, "C_SetAttributeValue"))
+    }
+
     fn sign_raw(
         &self,
         mechanism: &Mechanism<'_>,
