@@ -361,3 +361,94 @@ fn we_export_legacy_gpgsm_imports() {
         );
     }
 }
+
+#[test]
+fn openssl_algorithm_variants_we_import() {
+    let work = Work::new();
+    let variants: &[&[&str]] = &[
+        &[
+            "-keypbe",
+            "AES-128-CBC",
+            "-certpbe",
+            "AES-192-CBC",
+            "-macalg",
+            "sha512",
+        ],
+        &[
+            "-keypbe",
+            "AES-256-CBC",
+            "-certpbe",
+            "AES-128-CBC",
+            "-macalg",
+            "sha384",
+        ],
+        &[
+            "-keypbe",
+            "DES-EDE3-CBC",
+            "-certpbe",
+            "NONE",
+            "-macalg",
+            "sha224",
+        ],
+        &[
+            "-keypbe", "NONE", "-certpbe", "NONE", "-macalg", "sha1", "-iter", "1",
+        ],
+        &[
+            "-legacy",
+            "-keypbe",
+            "PBE-SHA1-RC2-128",
+            "-certpbe",
+            "PBE-SHA1-2DES",
+        ],
+        &[
+            "-legacy",
+            "-keypbe",
+            "PBE-SHA1-3DES",
+            "-certpbe",
+            "PBE-SHA1-RC2-40",
+            "-maciter",
+        ],
+    ];
+    for variant in variants {
+        let cert_file = pki().cert("carol");
+        let key_file = pki().key("carol");
+        let out = work.path("variant.p12");
+        let passout = format!("pass:{PASSWORD}");
+        let mut args = vec![
+            "pkcs12", "-export", "-in", &cert_file, "-inkey", &key_file, "-passout", &passout,
+            "-out", &out,
+        ];
+        args.extend_from_slice(variant);
+        openssl_ok(&args);
+        let pfx = work.read("variant.p12");
+        let contents = import(&pfx, PASSWORD).unwrap_or_else(|e| panic!("{variant:?}: {e:?}"));
+        assert_eq!(contents.identities().len(), 1, "{variant:?}");
+        assert_eq!(
+            contents.keys[0].public_key_der(),
+            Some(spki(&cert("carol"))),
+            "{variant:?}"
+        );
+        assert_eq!(
+            import(&pfx, "wrong").unwrap_err(),
+            Pkcs12Error::WrongPassword,
+            "{variant:?}"
+        );
+    }
+    // Without a MAC: only the empty password is accepted (as OpenSSL's PKCS12_parse).
+    for pass in ["", PASSWORD] {
+        let cert_file = pki().cert("carol");
+        let key_file = pki().key("carol");
+        let out = work.path("nomac.p12");
+        let passout = format!("pass:{pass}");
+        openssl_ok(&[
+            "pkcs12", "-export", "-in", &cert_file, "-inkey", &key_file, "-passout", &passout,
+            "-out", &out, "-nomac",
+        ]);
+        let pfx = work.read("nomac.p12");
+        if pass.is_empty() {
+            assert_eq!(import(&pfx, "").unwrap().identities().len(), 1);
+        } else {
+            assert_eq!(import(&pfx, pass).unwrap_err(), Pkcs12Error::MacMissing);
+        }
+    }
+}

@@ -1723,6 +1723,76 @@ mod tests {
         }
     }
 
+    /// A PFX whose one `data` ContentInfo holds `safe_contents`, MAC'd with `password`.
+    fn pfx_with(safe_contents: &[u8], password: &str) -> Vec<u8> {
+        let info = ContentInfo {
+            content_type: ID_DATA,
+            content: Some(AnyRef::new(Tag::OctetString, safe_contents).unwrap()),
+        }
+        .to_der()
+        .unwrap();
+        let auth_safe = sequence(&[info]).unwrap();
+        let salt = [7u8; 8];
+        let mac = MacHash::Sha256
+            .mac(&bmp_password(password), &salt, 1, &auth_safe)
+            .unwrap();
+        Pfx {
+            version: 3,
+            auth_safe: ContentInfo {
+                content_type: ID_DATA,
+                content: Some(AnyRef::new(Tag::OctetString, &auth_safe).unwrap()),
+            },
+            mac_data: Some(MacData {
+                mac: DigestInfo {
+                    algorithm: AlgorithmIdentifierRef {
+                        oid: SHA256,
+                        parameters: None,
+                    },
+                    digest: OctetStringRef::new(&mac).unwrap(),
+                },
+                mac_salt: OctetStringRef::new(&salt).unwrap(),
+                iterations: 1,
+            }),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn nesting_and_bag_count_are_bounded() {
+        // An unknown bag (skipped) at the bottom of `depth` safeContentsBags.
+        let secret_bag = safe_bag(
+            ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.5"),
+            &AnyRef::NULL.to_der().unwrap(),
+            None,
+        )
+        .unwrap();
+        let nested = |depth: usize| {
+            let mut contents = sequence(std::slice::from_ref(&secret_bag)).unwrap();
+            for _ in 0..depth {
+                contents =
+                    sequence(&[safe_bag(SAFE_CONTENTS_BAG, &contents, None).unwrap()]).unwrap();
+            }
+            pfx_with(&contents, "p")
+        };
+        let ok = import(&nested(MAX_NESTING), "p").unwrap();
+        assert!(ok.keys.is_empty() && ok.certificates.is_empty());
+        assert!(matches!(
+            import(&nested(MAX_NESTING + 1), "p"),
+            Err(Pkcs12Error::LimitExceeded {
+                what: "safeContentsBag nesting",
+                ..
+            })
+        ));
+        let many = vec![secret_bag.clone(); MAX_BAGS + 1];
+        assert!(matches!(
+            import(&pfx_with(&sequence(&many).unwrap(), "p"), "p"),
+            Err(Pkcs12Error::LimitExceeded { what: "bags", .. })
+        ));
+        let enough = vec![secret_bag; MAX_BAGS];
+        assert!(import(&pfx_with(&sequence(&enough).unwrap(), "p"), "p").is_ok());
+    }
+
     #[test]
     fn bmp_password_encoding() {
         assert_eq!(bmp_password("").as_slice(), &[0, 0]);
