@@ -203,7 +203,15 @@ fn rfc4134_mime_samples() {
 #[test]
 fn rfc4134_rsa_signed_raw_with_chain_to_carl() {
     let trust = certs("rfc4134/CarlRSASelf.cer");
-    let opts = VerifyOptions::new(&trust, at(SAMPLES_TIME)).allow_sha1();
+    // 2005 samples: SHA-1 and 1024-bit RSA, accepted only as legacy.
+    let strict = VerifyOptions::new(&trust, at(SAMPLES_TIME)).allow_sha1();
+    let report = verify_mail(&read("rfc4134/4.2.bin"), &strict, &DEFAULT_PROVIDER).unwrap();
+    assert!(
+        report.signers()[0].line().contains("RSA key of 1024 bits"),
+        "{}",
+        report.signers()[0].line()
+    );
+    let opts = strict.with_min_rsa_bits(1024);
     for f in ["rfc4134/4.2.bin", "rfc4134/4.5.bin"] {
         let report =
             verify_mail(&read(f), &opts, &DEFAULT_PROVIDER).unwrap_or_else(|e| panic!("{f}: {e}"));

@@ -2,12 +2,12 @@
 //!
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-//! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
 //! smime cert show CERT.pem
 //! smime cert approve CERT.pem --approvals FILE [--note TEXT]
-//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]
+//! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]
 //! ```
 //!
 //! `verify` validates signer certificates with `smime-pkix` (RFC 5280, revocation against the
@@ -53,12 +53,12 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-  smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--allow-sha1] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
   smime cert show CERT.pem
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
-  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--purpose sign|encrypt] [--address ADDR]";
+  smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]";
 
 /// A failure with its exit code and one line for stderr.
 struct Failure {
@@ -106,6 +106,7 @@ struct Args {
     at: Option<String>,
     require_revocation: bool,
     offline: bool,
+    min_rsa_bits: Option<String>,
     system_trust: bool,
     approvals: Option<PathBuf>,
     note: Option<String>,
@@ -140,6 +141,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--offline",
                 "--at",
                 "--allow-sha1",
+                "--min-rsa-bits",
                 "--in",
                 "--out",
             ],
@@ -170,6 +172,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--require-revocation",
                 "--offline",
                 "--at",
+                "--min-rsa-bits",
                 "--purpose",
                 "--address",
             ],
@@ -211,6 +214,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--pss" => args.pss = true,
             "--oaep" => args.oaep = true,
             "--allow-sha1" => args.allow_sha1 = true,
+            "--min-rsa-bits" => args.min_rsa_bits = Some(value()?.to_string_lossy().into_owned()),
             _ => return Err(usage(format!("smime {command}: unknown option {flag}"))),
         }
     }
@@ -379,6 +383,7 @@ struct TrustInputs {
     approvals: Approvals,
     intermediates: Vec<Certificate>,
     crls: Vec<Crl>,
+    min_rsa_bits: usize,
     transport: HttpFetcher,
     cache: FetchCache,
 }
@@ -421,8 +426,21 @@ impl TrustInputs {
                 )));
             }
         }
+        let min_rsa_bits = match &args.min_rsa_bits {
+            None => 2048,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|b| (512..=16384).contains(b))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "smime {command}: --min-rsa-bits wants a number of bits (512 to 16384)"
+                    ))
+                })?,
+        };
         Ok(Self {
             time,
+            min_rsa_bits,
             trust,
             approved,
             approvals,
@@ -440,7 +458,8 @@ impl TrustInputs {
             .with_approved(&self.approved)
             .with_approvals(&self.approvals)
             .with_intermediates(&self.intermediates)
-            .with_crls(&self.crls);
+            .with_crls(&self.crls)
+            .with_min_rsa_bits(self.min_rsa_bits);
         if !args.offline {
             options = options.with_online(Online::new(&self.transport, &self.cache));
         }

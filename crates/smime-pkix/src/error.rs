@@ -97,6 +97,17 @@ pub enum PathError {
         /// The `signatureAlgorithm`.
         oid: ObjectIdentifier,
     },
+    /// A key of the path is too small (an RSA modulus below
+    /// [`ValidationOptions::min_rsa_bits`](crate::ValidationOptions::min_rsa_bits)).
+    #[error("{cert}: RSA key of {bits} bits, below the minimum of {min}")]
+    WeakKey {
+        /// The certificate (or trust anchor) whose key it is.
+        cert: CertId,
+        /// The modulus size.
+        bits: usize,
+        /// The minimum.
+        min: usize,
+    },
     /// The outer `signatureAlgorithm` differs from the one inside `tbsCertificate`
     /// (RFC 5280 §4.1.1.2).
     #[error("{cert}: signatureAlgorithm differs from tbsCertificate.signature")]
@@ -215,7 +226,7 @@ impl PathError {
             Self::UnsupportedSignatureAlgorithm { .. } => 20,
             Self::InvalidIssuerKey { .. } => 25,
             Self::BadSignature { .. } | Self::SignatureAlgorithmMismatch { .. } => 30,
-            Self::WeakSignatureAlgorithm { .. } => 40,
+            Self::WeakSignatureAlgorithm { .. } | Self::WeakKey { .. } => 40,
             Self::Malformed { .. } | Self::InvalidExtension { .. } => 50,
             Self::UnknownCriticalExtension { .. } => 60,
             Self::NotACa { .. } | Self::KeyCertSignMissing { .. } => 70,

@@ -119,6 +119,10 @@ pub struct ValidationOptions {
     /// Accept SHA-1 signatures on certificates (legacy; default false). MD2 and MD5 are always
     /// refused.
     pub allow_sha1: bool,
+    /// The smallest RSA modulus accepted for any key of the path, trust anchor included
+    /// (default 2048 bits, as the CA/Browser Forum S/MIME Baseline Requirements ask; lower
+    /// it only to read legacy mail).
+    pub min_rsa_bits: usize,
     /// The most signature verifications one call may do (default 100, webpki's number).
     pub max_signature_checks: usize,
     /// The most path-building steps one call may take (default 200 000, webpki's number).
@@ -204,6 +208,7 @@ impl ValidationOptions {
             initial_policy_mapping_inhibit: false,
             initial_any_policy_inhibit: false,
             allow_sha1: false,
+            min_rsa_bits: 2048,
             max_signature_checks: 100,
             max_path_building_steps: 200_000,
             crls: Vec::new(),

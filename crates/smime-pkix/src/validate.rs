@@ -188,6 +188,25 @@ fn check_extensions(cert: &Certificate, id: &CertId) -> Result<(), PathError> {
     Ok(())
 }
 
+/// Refuses an RSA key below [`ValidationOptions::min_rsa_bits`]; other keys (and keys this
+/// crate cannot read, which fail where they are used) pass.
+fn check_key_size(
+    spki: &SubjectPublicKeyInfoOwned,
+    options: &ValidationOptions,
+    id: &CertId,
+) -> Result<(), PathError> {
+    match smime_crypto::PublicKeyAlgorithm::from_spki(spki) {
+        Ok(smime_crypto::PublicKeyAlgorithm::Rsa { bits }) if bits < options.min_rsa_bits => {
+            Err(PathError::WeakKey {
+                cert: id.clone(),
+                bits,
+                min: options.min_rsa_bits,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Verifies the signature of `cert` with the issuer's key (§6.1.3 (a)(1)).
 pub(crate) fn check_signature(
     cert: &Certificate,
@@ -304,6 +323,14 @@ pub(crate) fn process_path(
     let mut max_path_length = n;
     let mut working_key: &SubjectPublicKeyInfoOwned = anchor.subject_public_key_info();
     let mut working_issuer: &Name = anchor.subject();
+    check_key_size(
+        working_key,
+        options,
+        &CertId {
+            position: n,
+            subject: anchor.subject().to_string(),
+        },
+    )?;
     let tree_too_large = |id: &CertId| PathError::PolicyTreeTooLarge { cert: id.clone() };
 
     for (k, cert) in chain.iter().copied().enumerate() {
@@ -318,6 +345,7 @@ pub(crate) fn process_path(
         // §6.1.3 (a): signature, validity, name chaining (revocation: after the whole path passed,
         // in `crate::revocation`).
         check_signature(cert, working_key, options, provider, budget, &id)?;
+        check_key_size(tbs.subject_public_key_info(), options, &id)?;
         let not_before = tbs.validity().not_before.to_system_time();
         let not_after = tbs.validity().not_after.to_system_time();
         if options.time < not_before {

@@ -218,9 +218,10 @@ fn every_pkits_certificate_as_leaf_terminates() {
     assert!(valid > 100, "{valid}");
 }
 
-/// RFC 4134's certificates are signed with sha1WithRSAEncryption: refused unless allowed.
+/// RFC 4134's certificates (2005) have 1024-bit RSA keys and are signed with
+/// sha1WithRSAEncryption: refused unless both are allowed (legacy mail).
 #[test]
-fn sha1_only_when_allowed() {
+fn sha1_and_small_rsa_keys_only_when_allowed() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../third-party/rfc4134");
     let read = |n: &str| Certificate::from_der(&std::fs::read(dir.join(n)).unwrap()).unwrap();
     let carl = read("CarlRSASelf.cer");
@@ -228,11 +229,28 @@ fn sha1_only_when_allowed() {
     let anchors = TrustAnchors::from_certificates([&carl]).unwrap();
     let err = validate_path(&anchors, &alice, &[], &options(), &DEFAULT_PROVIDER).unwrap_err();
     assert!(
+        matches!(
+            err,
+            PathError::WeakKey {
+                bits: 1024,
+                min: 2048,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut o = options();
+    o.min_rsa_bits = 1024;
+    let err = validate_path(&anchors, &alice, &[], &o, &DEFAULT_PROVIDER).unwrap_err();
+    assert!(
         matches!(err, PathError::WeakSignatureAlgorithm { .. }),
         "{err:?}"
     );
     let mut o = options();
     o.allow_sha1 = true;
+    let err = validate_path(&anchors, &alice, &[], &o, &DEFAULT_PROVIDER).unwrap_err();
+    assert!(matches!(err, PathError::WeakKey { .. }), "{err:?}");
+    o.min_rsa_bits = 1024;
     let path = validate_path(&anchors, &alice, &[], &o, &DEFAULT_PROVIDER).unwrap();
     assert_eq!(path.certificates(), &[alice]);
     // No certificatePolicies: the policy tree is NULL, which is fine without explicit policy.

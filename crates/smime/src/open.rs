@@ -133,6 +133,9 @@ pub struct VerifyOptions<'a> {
     pub time: SystemTime,
     /// Accept SHA-1 signatures (on the message and on certificates), flagged weak.
     pub allow_sha1: bool,
+    /// The smallest RSA key accepted in a signer's certificate path (default 2048 bits; 1024
+    /// reads legacy mail such as RFC 4134's samples).
+    pub min_rsa_bits: usize,
     /// Intermediate CA certificates to build chains with, besides those in the message.
     pub intermediates: &'a [Certificate],
     /// CRLs to check the revocation of every certificate of the signer's path against.
@@ -162,6 +165,7 @@ impl<'a> VerifyOptions<'a> {
             trust,
             time,
             allow_sha1: false,
+            min_rsa_bits: 2048,
             intermediates: &[],
             crls: &[],
             require_revocation: false,
@@ -174,6 +178,11 @@ impl<'a> VerifyOptions<'a> {
     /// Accepts SHA-1 signatures (legacy mail), flagged weak.
     pub fn allow_sha1(mut self) -> Self {
         self.allow_sha1 = true;
+        self
+    }
+    /// Accepts RSA keys down to `bits` in certificate paths (legacy mail).
+    pub fn with_min_rsa_bits(mut self, bits: usize) -> Self {
+        self.min_rsa_bits = bits;
         self
     }
     /// Adds intermediate CA certificates for chain building.
@@ -686,6 +695,7 @@ fn trust_certificate(
         .with_revocation(policy)
         .with_policy_inputs(options.policy.clone());
     validation.allow_sha1 = options.allow_sha1;
+    validation.min_rsa_bits = options.min_rsa_bits;
     let is_approved = |c: &Certificate| approved.contains(c) && !options.trust.contains(c);
     let result = match &options.online {
         Some(online) => {
