@@ -3,7 +3,7 @@
 //! Information Access (RFC 6960, GET form of Appendix A.1) and missing issuer certificates from
 //! its caIssuers URLs (RFC 5280 §4.2.1.13, §4.2.2.1), as operating systems do.
 //!
-//! The transport is a [`Fetch`] value (an HTTP client with a timeout: [`HttpFetcher`] with the
+//! The transport is a [`Fetch`] value (an HTTP client with a timeout: `HttpFetcher` with the
 //! `http` feature, or anything the caller brings); every answer is read under a size limit
 //! ([`FetchLimits`]) and kept in a [`FetchCache`]: a CRL until its nextUpdate, an OCSP response
 //! saying good or revoked until its nextUpdate, an issuer certificate until it expires, all

@@ -9,8 +9,10 @@
 //! intermediates to one of the [`TrustAnchors`]; [`validate_chain`] validates a path given in
 //! order. Both run RFC 5280 §6.1.2-§6.1.5 completely:
 //!
-//! * signatures (the algorithms of the [`CryptoProvider`](smime_crypto::CryptoProvider); MD2 and
-//!   MD5 always refused, SHA-1 only with [`ValidationOptions::allow_sha1`]);
+//! * signatures (the algorithms of the [`CryptoProvider`](smime_crypto::CryptoProvider): RSA
+//!   PKCS#1 v1.5 and PSS, ECDSA on P-256, P-384, brainpoolP256r1 and brainpoolP384r1, Ed25519;
+//!   MD2 and MD5 always refused, SHA-1 only with [`ValidationOptions::allow_sha1`]); RSA keys
+//!   below [`ValidationOptions::min_rsa_bits`] (2048) refused anywhere in the path;
 //! * validity at [`ValidationOptions::time`]; name chaining (RFC 5280 §7.1 comparison:
 //!   case-insensitive, whitespace-insensitive directory strings);
 //! * basicConstraints and pathLenConstraint (self-issued certificates not counted), keyUsage
@@ -33,6 +35,13 @@
 //!   CRL signers must have a valid path, revocation included, to the same trust anchor.
 //!
 //! The result is a [`ValidatedPath`] that only this crate can make.
+//!
+//! Around it: [`fetch`] gets what the caller did not pass ([`validate_path_online`]: CRLs from
+//! distribution points, OCSP responses, missing issuers from caIssuers, over HTTP with a
+//! timeout, size limits and a cache kept until nextUpdate); [`TrustAnchors`] come from
+//! certificates, PEM bundles or the operating system's bundle ([`system_bundle`]);
+//! [`approval`] keeps the certificates a user approved by SHA-256 fingerprint; [`identity`]
+//! says who a certificate is for and at which CA/Browser Forum S/MIME validation level.
 //!
 //! ```no_run
 //! use std::time::SystemTime;
