@@ -328,8 +328,8 @@ impl OnlineValidation {
 /// 2. unless revocation is [`RevocationPolicy::Off`], for every certificate of the path found
 ///    that no complete CRL of `options` covers (same issuer, nextUpdate after the validation
 ///    time), a CRL is fetched from its cRLDistributionPoints (the first URL that gives one);
-/// 3. for every certificate of the path still not covered (no distribution point, or no CRL
-///    could be fetched) and without a usable OCSP response among `options`, an OCSP response
+/// 3. for every certificate of the path still not covered (no distribution point, no CRL
+///    could be fetched, or the one fetched is stale) and without a usable OCSP response among `options`, an OCSP response
 ///    is fetched from the id-ad-ocsp URLs of its Authority Information Access (GET, RFC 6960
 ///    Appendix A.1; the first URL whose response checks out: matching, signed by the issuer or
 ///    its delegated responder, fresh);
@@ -389,8 +389,13 @@ pub fn validate_path_online(
             None => path.anchor().certificate(),
         };
         if let Some(crl) = session.fetch_crl(cert, issuer, provider) {
+            // A stale CRL proves nothing: OCSP may still answer.
+            let fresh = crl.this_update() <= options.time
+                && crl.next_update().is_some_and(|next| options.time < next);
             with_crls.crls.push(crl);
-            continue;
+            if fresh {
+                continue;
+            }
         }
         let issuer = match issuer {
             Some(c) => OcspIssuer::from(c),
