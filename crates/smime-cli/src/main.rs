@@ -33,6 +33,8 @@
 //! errors and unreadable or malformed certificate or key files. On failure nothing is written.
 #![forbid(unsafe_code)]
 
+mod store;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,6 +58,18 @@ const USAGE: &str = "usage:
   smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
   smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+  smime store [--store DIR] import-p12 FILE [--password-env VAR]
+  smime store [--store DIR] export-p12 ADDRESS --out FILE [--legacy] [--password-env VAR]
+  smime store [--store DIR] list
+  smime store [--store DIR] show ADDRESS
+  smime store [--store DIR] new-key ADDRESS [--rsa|--ec] [--token LABEL [--pkcs11-module PATH]] --csr FILE
+  smime store [--store DIR] import-cert CERT.pem
+  smime store [--store DIR] approve SHA256-HEX
+  smime store [--store DIR] remove SHA256-HEX
+  smime harvest [--store DIR] --trust CA.pem... [--in MAIL]
+  smime sign    --store DIR [--opaque] [--in FILE] [--out FILE]
+  smime encrypt --store DIR [--trust CA.pem]... [--cipher …] [--in FILE] [--out FILE]
+  smime decrypt --store DIR [--in FILE] [--out FILE]
   smime cert show CERT.pem
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
   smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]";
@@ -106,6 +120,14 @@ struct Args {
     at: Option<String>,
     require_revocation: bool,
     offline: bool,
+    store: Option<PathBuf>,
+    password_env: Option<String>,
+    legacy: bool,
+    rsa: bool,
+    ec: bool,
+    csr: Option<PathBuf>,
+    token: Option<String>,
+    pkcs11_module: Option<PathBuf>,
     min_rsa_bits: Option<String>,
     system_trust: bool,
     approvals: Option<PathBuf>,
@@ -122,13 +144,16 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
     let mut args = Args::default();
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
-        if command.starts_with("cert ") && !flag.starts_with("--") {
+        if (command.starts_with("cert ") || command.starts_with("store "))
+            && !flag.starts_with("--")
+        {
             args.operands.push(PathBuf::from(flag));
             continue;
         }
         let allowed: &[&str] = match command {
             "sign" => &[
                 "--cert", "--key", "--chain", "--opaque", "--pss", "--digest", "--in", "--out",
+                "--store",
             ],
             "verify" => &[
                 "--trust",
@@ -146,6 +171,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--out",
             ],
             "encrypt" => &[
+                "--store",
                 "--to",
                 "--cipher",
                 "--oaep",
@@ -161,7 +187,34 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--in",
                 "--out",
             ],
-            "decrypt" => &["--cert", "--key", "--in", "--out"],
+            "decrypt" => &["--cert", "--key", "--in", "--out", "--store"],
+            "harvest" => &[
+                "--store",
+                "--trust",
+                "--system-trust",
+                "--approve",
+                "--approvals",
+                "--intermediates",
+                "--crl",
+                "--require-revocation",
+                "--offline",
+                "--at",
+                "--min-rsa-bits",
+                "--allow-sha1",
+                "--in",
+            ],
+            "store import-p12" => &["--store", "--password-env"],
+            "store export-p12" => &["--store", "--out", "--legacy", "--password-env"],
+            "store list" | "store show" => &["--store", "--out"],
+            "store new-key" => &[
+                "--store",
+                "--rsa",
+                "--ec",
+                "--csr",
+                "--token",
+                "--pkcs11-module",
+            ],
+            "store import-cert" | "store approve" | "store remove" => &["--store"],
             "cert verify" => &[
                 "--trust",
                 "--system-trust",
@@ -201,6 +254,16 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--at" => args.at = Some(value()?.to_string_lossy().into_owned()),
             "--require-revocation" => args.require_revocation = true,
             "--offline" => args.offline = true,
+            "--store" => args.store = Some(value()?),
+            "--password-env" => {
+                args.password_env = Some(value()?.to_string_lossy().into_owned());
+            }
+            "--legacy" => args.legacy = true,
+            "--rsa" => args.rsa = true,
+            "--ec" => args.ec = true,
+            "--csr" => args.csr = Some(value()?),
+            "--token" => args.token = Some(value()?.to_string_lossy().into_owned()),
+            "--pkcs11-module" => args.pkcs11_module = Some(value()?),
             "--system-trust" => args.system_trust = true,
             "--approvals" => args.approvals = Some(value()?),
             "--note" => args.note = Some(value()?.to_string_lossy().into_owned()),
@@ -319,6 +382,16 @@ fn write_output(args: &Args, data: &[u8]) -> Result<(), Failure> {
 }
 
 fn sign(args: &Args) -> Result<(), Failure> {
+    if store::uses_store(args) {
+        if args.cert.is_some() || args.key.is_some() {
+            return Err(usage("smime sign: --store or --cert/--key, not both"));
+        }
+        let mut options = SignOptions::new(SystemTime::now());
+        if args.opaque {
+            options = options.opaque();
+        }
+        return store::sign(args, &options);
+    }
     let certs = load_certs(required(&args.cert, "--cert", "sign")?)?;
     let key = load_key(required(&args.key, "--key", "sign")?)?;
     let (cert, cert_chain) = certs
@@ -552,8 +625,13 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 }
 
 fn encrypt(args: &Args) -> Result<(), Failure> {
-    if args.to.is_empty() {
-        return Err(usage(format!("smime encrypt: --to is required\n{USAGE}")));
+    if args.to.is_empty() && !store::uses_store(args) {
+        return Err(usage(format!(
+            "smime encrypt: --to or --store is required\n{USAGE}"
+        )));
+    }
+    if !args.to.is_empty() && store::uses_store(args) {
+        return Err(usage("smime encrypt: --store or --to, not both"));
     }
     let mut recipients = Vec::new();
     for path in &args.to {
@@ -585,6 +663,9 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
     if let Some(inputs) = &inputs {
         options = options.with_validation(inputs.options(args));
     }
+    if store::uses_store(args) {
+        return store::encrypt(args, &options);
+    }
     let input = read_input(args)?;
     let out = smime::encrypt_mail(&input, &recipients, &options, &DEFAULT_PROVIDER)
         .map_err(|e| failed(e.to_string()))?;
@@ -592,6 +673,12 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
 }
 
 fn decrypt(args: &Args) -> Result<(), Failure> {
+    if store::uses_store(args) {
+        if args.cert.is_some() || args.key.is_some() {
+            return Err(usage("smime decrypt: --store or --cert/--key, not both"));
+        }
+        return store::decrypt(args);
+    }
     let certs = load_certs(required(&args.cert, "--cert", "decrypt")?)?;
     let key = load_key(required(&args.key, "--key", "decrypt")?)?;
     let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
@@ -797,8 +884,12 @@ fn run(raw: &[String]) -> Result<(), Failure> {
             ))),
         };
     }
+    if command == "store" {
+        return store::store_command(rest);
+    }
     let args = parse_args(command, rest)?;
     match command.as_str() {
+        "harvest" => store::harvest(&args),
         "sign" => sign(&args),
         "verify" => verify(&args),
         "encrypt" => encrypt(&args),

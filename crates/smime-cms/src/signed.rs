@@ -502,6 +502,7 @@ pub struct SignerReport {
     certificate: Option<Certificate>,
     scheme: Option<SignatureScheme>,
     signing_time: Option<SystemTime>,
+    capabilities: Vec<ObjectIdentifier>,
     outcome: Result<VerifiedSigner, SignerError>,
 }
 
@@ -513,6 +514,12 @@ impl SignerReport {
     /// The signer's certificate, when it was found.
     pub fn certificate(&self) -> Option<&Certificate> {
         self.certificate.as_ref()
+    }
+    /// The algorithms of the signer's smimeCapabilities attribute (RFC 8551 §2.5.2), in the
+    /// signer's order of preference; empty when absent or malformed. Only trust them when the
+    /// signature verified ([`outcome`](Self::outcome)).
+    pub fn capabilities(&self) -> &[ObjectIdentifier] {
+        &self.capabilities
     }
     /// The signature scheme, when it was recognised.
     pub fn scheme(&self) -> Option<SignatureScheme> {
@@ -789,6 +796,13 @@ fn verify_signer(
             .and_then(|v| Time::from_der(&v.to_der().ok()?).ok())
             .map(|t| t.to_system_time())
     });
+    let capabilities = info
+        .signed_attrs
+        .as_ref()
+        .and_then(|attrs| single_value(attrs, oid::SMIME_CAPABILITIES).ok().flatten())
+        .and_then(|v| crate::asn1::SmimeCapabilities::from_der(&v.to_der().ok()?).ok())
+        .map(|caps| caps.into_iter().map(|c| c.oid).take(64).collect())
+        .unwrap_or_default();
     let outcome = match (&certificate, &scheme) {
         (None, _) => Err(SignerError::CertificateNotFound),
         (_, Err(e)) => Err(SignerError::UnsupportedAlgorithm(e.clone())),
@@ -807,6 +821,7 @@ fn verify_signer(
         certificate,
         scheme: scheme.ok(),
         signing_time,
+        capabilities,
         outcome,
     }
 }

@@ -265,6 +265,24 @@ impl SignatureScheme {
     pub fn cms_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
         crate::rustcrypto::scheme_to_cms(self)
     }
+
+    /// The `signatureAlgorithm` to write in an X.509 certificate, CRL or PKCS#10 request:
+    /// `sha*WithRSAEncryption` (NULL parameters) for PKCS#1 v1.5, otherwise as
+    /// [`cms_signature_algorithm`](Self::cms_signature_algorithm).
+    pub fn x509_signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match *self {
+            Self::RsaPkcs1v15(hash) => AlgorithmIdentifierOwned {
+                oid: match hash {
+                    HashAlg::Sha1 => oid::SHA1_WITH_RSA,
+                    HashAlg::Sha256 => oid::SHA256_WITH_RSA,
+                    HashAlg::Sha384 => oid::SHA384_WITH_RSA,
+                    HashAlg::Sha512 => oid::SHA512_WITH_RSA,
+                },
+                parameters: Some(der::asn1::Any::null()),
+            },
+            _ => self.cms_signature_algorithm(),
+        }
+    }
 }
 
 /// A content-encryption algorithm.

@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod csr;
 pub mod disk;
 pub mod memory;
 pub mod pkcs12;
 pub mod select;
 mod store;
 
+pub use csr::certification_request;
 pub use select::{
     Candidate, CandidateCheck, SelectOptions, Selection, Verdict, select_for_encryption,
 };

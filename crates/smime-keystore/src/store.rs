@@ -14,7 +14,7 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::name::Name;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A file of the store could not be read or written.

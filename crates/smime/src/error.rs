@@ -44,6 +44,22 @@ pub enum Error {
         /// The certificate's subject.
         subject: String,
     },
+    /// The key or certificate store failed.
+    #[error("store: {0}")]
+    Store(smime_keystore::StoreError),
+    /// No own identity can sign as this address.
+    #[error("no identity in the store can sign as {address}")]
+    NoIdentity {
+        /// The address (the mail's From).
+        address: String,
+    },
+    /// Some recipients have no usable certificate: the mail is not encrypted (and must not go
+    /// out in clear).
+    #[error("no usable certificate for {}", .missing.iter().map(|(a, why)| format!("{a} ({why})")).collect::<Vec<_>>().join(", "))]
+    NoUsableCertificate {
+        /// Each address without one, and why.
+        missing: Vec<(String, String)>,
+    },
     /// A recipient's certificate cannot be used for encryption.
     #[error("recipient certificate {subject}: {problem}")]
     UnusableRecipient {

@@ -30,6 +30,7 @@ mod certs;
 mod error;
 mod open;
 mod protect;
+mod stored;
 mod whole;
 
 pub use certs::{check_recipient, check_validity, load_certificates, load_crls, subject};
@@ -39,12 +40,17 @@ pub use open::{
     VerifyReport, decrypt_mail, validate_certificate, verify_mail,
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
+pub use stored::{
+    Harvest, StoreEncryption, decrypt_mail_with_store, encrypt_mail_to_recipients, harvest,
+    header_addresses, sign_mail_as_sender, signing_identity,
+};
 pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};
 
 pub use smime_cms;
 pub use smime_crypto;
 pub use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
 pub use smime_crypto::{ContentEncryptionAlgorithm, HashAlg, KeyTransportScheme, SignatureScheme};
+pub use smime_keystore;
 pub use smime_mime;
 pub use smime_pkix;
 pub use smime_pkix::crl::Crl;

@@ -80,6 +80,17 @@ pub fn decrypt_mail<K: KeyTransportDecrypter + KeyAgreer>(
     key: &K,
     provider: &CryptoProvider,
 ) -> Result<DecryptReport, Error> {
+    decrypt_with(input, cert, key, key, provider)
+}
+
+/// [`decrypt_mail`] with the two halves of a key given apart (a key behind a trait object).
+pub(crate) fn decrypt_with(
+    input: &[u8],
+    cert: &Certificate,
+    key_transport: &dyn KeyTransportDecrypter,
+    key_agreement: &dyn KeyAgreer,
+    provider: &CryptoProvider,
+) -> Result<DecryptReport, Error> {
     let limits = Limits::default();
     let (der, outer) = match read_input(input, &smime_mime::Limits::default())? {
         Input::Raw(der) => (der, None),
@@ -98,12 +109,16 @@ pub fn decrypt_mail<K: KeyTransportDecrypter + KeyAgreer>(
             expected: "encrypted",
         });
     }
-    if cert.tbs_certificate().subject_public_key_info() != KeyTransportDecrypter::public_key(key) {
+    if cert.tbs_certificate().subject_public_key_info() != key_transport.public_key() {
         return Err(Error::KeyDoesNotMatchCertificate {
             subject: subject(cert),
         });
     }
-    let recipient = Recipient::new(cert, key);
+    let recipient = Recipient {
+        certificate: cert,
+        key_transport: Some(key_transport),
+        key_agreement: Some(key_agreement),
+    };
     let decrypted = smime_cms::decrypt(&der, &recipient, provider, &limits)?;
     // The ciphertext is no longer needed: free it before the output is assembled.
     drop(der);
@@ -245,9 +260,17 @@ pub struct Trusted {
     /// Through an anchor (or a single certificate) the user approved, not a `trust` anchor.
     approved: bool,
     revocation: Revocation,
+    /// The CA certificates of the path (issuer to subject, without the anchor and the end
+    /// entity).
+    chain: Vec<Certificate>,
 }
 
 impl Trusted {
+    /// The CA certificates of the validated path, issuer to subject, without the trust anchor
+    /// and the end entity (empty for a certificate trusted as it is).
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
     /// True when trust comes from a certificate the user approved rather than a trust anchor.
     pub fn is_approved(&self) -> bool {
         self.approved
@@ -331,6 +354,9 @@ pub struct SignerSummary {
     certificate: Result<(), CertificateProblem>,
     chain: Result<Trusted, PathError>,
     fetches: Vec<FetchRecord>,
+    cert: Option<Certificate>,
+    carried: Vec<Certificate>,
+    capabilities: Vec<const_oid::ObjectIdentifier>,
     from: Option<String>,
     address_matches: Option<bool>,
     level: Option<smime_pkix::ValidationLevel>,
@@ -395,6 +421,29 @@ impl SignerSummary {
     /// The revocation status of the signer's path.
     pub fn revocation(&self) -> Revocation {
         revocation_of(&self.chain)
+    }
+    /// The signer's certificate, when the message carries it (or it was given).
+    pub fn signer_certificate(&self) -> Option<&Certificate> {
+        self.cert.as_ref()
+    }
+    /// The certificates of the validated path between the trust anchor and the signer (empty
+    /// when the chain did not validate).
+    pub fn validated_chain(&self) -> &[Certificate] {
+        self.chain.as_ref().map(|t| t.chain()).unwrap_or_default()
+    }
+    /// The other certificates the message carries (candidates for the chain of a signer whose
+    /// CA is not trusted yet).
+    pub fn carried_certificates(&self) -> &[Certificate] {
+        &self.carried
+    }
+    /// The content-encryption algorithms the signer announced (smimeCapabilities), when the
+    /// signature verified; empty otherwise.
+    pub fn capabilities(&self) -> &[const_oid::ObjectIdentifier] {
+        if self.signature.is_ok() {
+            &self.capabilities
+        } else {
+            &[]
+        }
     }
     /// The URLs fetched to validate the signer (CRLs, missing issuers) with what came of each;
     /// empty without [`VerifyOptions::online`].
@@ -633,6 +682,14 @@ fn summarise(
         certificate,
         chain,
         fetches,
+        cert: cert.cloned(),
+        carried: carried
+            .certificates
+            .iter()
+            .filter(|c| Some(*c) != cert)
+            .cloned()
+            .collect(),
+        capabilities: signer.capabilities().to_vec(),
         from: from.map(str::to_owned),
         address_matches: cert.zip(from).map(|(c, a)| address_matches(c, a)),
         level: cert.and_then(smime_pkix::validation_level),
@@ -713,6 +770,11 @@ fn trust_certificate(
             } else {
                 Revocation::Unknown
             },
+            chain: path
+                .certificates()
+                .split_last()
+                .map(|(_, cas)| cas.to_vec())
+                .unwrap_or_default(),
         }),
         Err(PathError::IssuerNotFound { .. })
             if options.trust.contains(cert) || approved.contains(cert) =>
@@ -720,6 +782,7 @@ fn trust_certificate(
             directly_trusted(cert, options).map(|revocation| Trusted {
                 approved: is_approved(cert),
                 revocation,
+                chain: Vec::new(),
             })
         }
         Err(e) => Err(e),

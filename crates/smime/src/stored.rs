@@ -1,0 +1,350 @@
+//! Whole-mail operations over the stores of `smime-keystore`: sign as the From address,
+//! encrypt to every To/Cc address, decrypt with whichever own key (current or superseded) the
+//! message names, and harvest the certificates of verified signers.
+
+use std::time::SystemTime;
+
+use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter};
+use smime_keystore::{
+    ApprovalState, CertEntry, CertStore, KeyStore, OwnIdentity, Provenance, PutOutcome,
+    SelectOptions, Selection, select_for_encryption,
+};
+use smime_pkix::{PathError, Purpose, check_smime_profile};
+use x509_cert::Certificate;
+
+use crate::certs::subject;
+use crate::open::decrypt_with;
+use crate::{
+    DecryptReport, EncryptOptions, Error, SignOptions, VerifyReport, encrypt_mail, sign_mail,
+    validate_certificate,
+};
+
+/// The addresses of the outer headers `names` (e.g. `["to", "cc"]`) of `mail`, lower-cased
+/// and without duplicates, in order.
+///
+/// # Errors
+///
+/// [`Error::Mime`] when the headers cannot be split from the body.
+pub fn header_addresses(mail: &[u8], names: &[&str]) -> Result<Vec<String>, Error> {
+    let split = smime_mime::split_mail(mail)?;
+    let message = mail_parser::MessageParser::new().parse_headers(split.outer_headers.as_slice());
+    let mut out: Vec<String> = Vec::new();
+    let Some(message) = message else {
+        return Ok(out);
+    };
+    for name in names {
+        let list = match name.to_ascii_lowercase().as_str() {
+            "to" => message.to(),
+            "cc" => message.cc(),
+            "bcc" => message.bcc(),
+            "from" => message.from(),
+            _ => None,
+        };
+        for addr in list.into_iter().flat_map(|a| a.iter()) {
+            if let Some(address) = addr.address.as_deref() {
+                let address = address.trim().to_lowercase();
+                if address.contains('@') && !out.contains(&address) {
+                    out.push(address);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The own identity to sign as `address` at `time`: certificates for the address (compared
+/// case-insensitively) that are valid and fit for signing; the newest (latest notBefore) wins.
+///
+/// # Errors
+///
+/// [`Error::Store`] when the store cannot be read.
+pub fn signing_identity(
+    store: &dyn KeyStore,
+    address: &str,
+    time: SystemTime,
+) -> Result<Option<OwnIdentity>, Error> {
+    let wanted = address.trim().to_lowercase();
+    let mut usable: Vec<OwnIdentity> = store
+        .identities()
+        .map_err(Error::Store)?
+        .into_iter()
+        .filter(|i| {
+            smime_pkix::email_addresses(&i.certificate)
+                .iter()
+                .any(|a| a.to_lowercase() == wanted)
+                && crate::certs::check_validity(&i.certificate, time).is_ok()
+                && check_smime_profile(&i.certificate, Purpose::Signing, None).is_ok()
+        })
+        .collect();
+    usable.sort_by_key(|i| {
+        std::cmp::Reverse(
+            i.certificate
+                .tbs_certificate()
+                .validity()
+                .not_before
+                .to_system_time(),
+        )
+    });
+    Ok(usable.into_iter().next())
+}
+
+/// Signs a mail as its From address, with the newest usable identity of `store` for it; the
+/// identity's chain goes along.
+///
+/// # Errors
+///
+/// [`Error::NoIdentity`] when the mail has no From address or the store no usable identity
+/// for it; otherwise as [`sign_mail`].
+pub fn sign_mail_as_sender(
+    mail: &[u8],
+    store: &dyn KeyStore,
+    options: &SignOptions,
+    provider: &CryptoProvider,
+) -> Result<Vec<u8>, Error> {
+    let from = header_addresses(mail, &["from"])?;
+    let address = from.first().ok_or_else(|| Error::NoIdentity {
+        address: "(the mail has no From address)".into(),
+    })?;
+    let identity =
+        signing_identity(store, address, options.time)?.ok_or_else(|| Error::NoIdentity {
+            address: address.clone(),
+        })?;
+    sign_mail(
+        mail,
+        &identity.certificate,
+        identity.key.as_ref(),
+        &identity.chain,
+        options,
+        provider,
+    )
+}
+
+/// The result of [`encrypt_mail_to_recipients`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct StoreEncryption {
+    /// The encrypted mail.
+    pub mail: Vec<u8>,
+    /// The selection made for every recipient (with the reasons).
+    pub selections: Vec<Selection>,
+    /// The content cipher used.
+    pub cipher: ContentEncryptionAlgorithm,
+}
+
+/// Encrypts a mail to every address of its To and Cc headers, each with the certificate
+/// [`select_for_encryption`] chooses from `store` (with `options.validation`, when set, as
+/// the check of every candidate: path and revocation). AES-GCM
+/// (`AuthEnvelopedData`) is used when every chosen certificate's owner announced it in their
+/// smimeCapabilities; otherwise `options.cipher`.
+///
+/// # Errors
+///
+/// [`Error::NoUsableCertificate`] listing every address without a usable certificate (and
+/// why), so that nothing is sent in clear by accident; otherwise as [`encrypt_mail`].
+pub fn encrypt_mail_to_recipients(
+    mail: &[u8],
+    store: &dyn CertStore,
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<StoreEncryption, Error> {
+    let addresses = header_addresses(mail, &["to", "cc"])?;
+    if addresses.is_empty() {
+        return Err(Error::NoUsableCertificate {
+            missing: vec![("(none)".into(), "the mail has no To or Cc address".into())],
+        });
+    }
+    let check = |entry: &CertEntry| -> Result<(), String> {
+        match &options.validation {
+            Some(validation) => {
+                validate_certificate(&entry.certificate, &entry.chain, validation, provider)
+                    .result()
+                    .map(|_| ())
+                    .map_err(ToString::to_string)
+            }
+            None => Ok(()),
+        }
+    };
+    let select = SelectOptions::new(options.time).with_check(&check);
+    let mut selections = Vec::with_capacity(addresses.len());
+    let mut missing = Vec::new();
+    let mut chosen: Vec<CertEntry> = Vec::new();
+    for address in &addresses {
+        let selection =
+            select_for_encryption(store, address, &select, provider).map_err(Error::Store)?;
+        match selection.chosen() {
+            Some(c) => {
+                if !chosen.iter().any(|e| e.certificate == c.entry.certificate) {
+                    chosen.push(c.entry.clone());
+                }
+            }
+            None => {
+                let why = if selection.candidates.is_empty() {
+                    "no certificate".to_owned()
+                } else {
+                    selection
+                        .candidates
+                        .iter()
+                        .map(|c| c.verdict.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                missing.push((address.clone(), why));
+            }
+        }
+        selections.push(selection);
+    }
+    if !missing.is_empty() {
+        return Err(Error::NoUsableCertificate { missing });
+    }
+    let announced = |oid| chosen.iter().all(|e| e.capabilities.contains(&oid));
+    let cipher = if announced(smime_crypto::oid::AES256_GCM) {
+        ContentEncryptionAlgorithm::Aes256Gcm
+    } else if announced(smime_crypto::oid::AES128_GCM) {
+        ContentEncryptionAlgorithm::Aes128Gcm
+    } else {
+        options.cipher
+    };
+    let mut options = options.clone();
+    options.cipher = cipher;
+    // The selection already validated the certificates.
+    options.validation = None;
+    let certs: Vec<Certificate> = chosen.into_iter().map(|e| e.certificate).collect();
+    let mail = encrypt_mail(mail, &certs, &options, provider)?;
+    Ok(StoreEncryption {
+        mail,
+        selections,
+        cipher,
+    })
+}
+
+/// Decrypts with whichever own identity of `store` the message is encrypted to, current or
+/// superseded (an expired certificate's key still decrypts old mail). Returns the report and
+/// the certificate of the identity used.
+///
+/// # Errors
+///
+/// [`Error::NoDecryptionKey`] when no identity of the store is a recipient; otherwise as
+/// [`decrypt_mail`](crate::decrypt_mail).
+pub fn decrypt_mail_with_store(
+    input: &[u8],
+    store: &dyn KeyStore,
+    provider: &CryptoProvider,
+) -> Result<(DecryptReport, Certificate), Error> {
+    for identity in store.identities().map_err(Error::Store)? {
+        let key_transport: &dyn KeyTransportDecrypter = identity.key.as_ref();
+        let key_agreement: &dyn KeyAgreer = identity.key.as_ref();
+        match decrypt_with(
+            input,
+            &identity.certificate,
+            key_transport,
+            key_agreement,
+            provider,
+        ) {
+            Err(Error::Cms(smime_cms::Error::NotARecipient)) => {}
+            Err(Error::KeyDoesNotMatchCertificate { .. }) => {}
+            Ok(report) => return Ok((report, identity.certificate)),
+            Err(other) => return Err(other),
+        }
+    }
+    Err(Error::NoDecryptionKey)
+}
+
+/// What [`harvest`] did with one signer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Harvest {
+    /// Stored (or already there), trusted through a trust anchor or an approval.
+    Stored {
+        /// The certificate's subject.
+        subject: String,
+        /// Whether it was new, unchanged or updated.
+        outcome: PutOutcome,
+    },
+    /// Stored as waiting for the user's approval: the signature verified, but the certificate
+    /// chains to no trust anchor (a private CA).
+    PendingApproval {
+        /// The certificate's subject.
+        subject: String,
+        /// Whether it was new, unchanged or updated.
+        outcome: PutOutcome,
+    },
+    /// Not stored, and why.
+    NotStored {
+        /// The certificate's subject, when known.
+        subject: Option<String>,
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// Stores the certificate of every signer of a verified mail, only after it validated (unlike
+/// gpgsm, which stores before validating): a signer whose signature and S/MIME profile are
+/// good and whose chain validated is stored with that chain and the smimeCapabilities it
+/// announced; one whose only fault is an unknown issuer (a private CA) is stored as pending
+/// approval with the certificates the message carried; anything else (bad signature, expired,
+/// revoked, wrong purpose) is not stored. Harvesting the same certificate twice changes
+/// nothing.
+///
+/// # Errors
+///
+/// [`Error::Store`] when the store cannot be written.
+pub fn harvest(
+    report: &VerifyReport,
+    store: &dyn CertStore,
+    at: SystemTime,
+) -> Result<Vec<Harvest>, Error> {
+    let mut out = Vec::with_capacity(report.signers().len());
+    for signer in report.signers() {
+        let Some(cert) = signer.signer_certificate() else {
+            out.push(Harvest::NotStored {
+                subject: None,
+                reason: "the signer's certificate is not in the message".into(),
+            });
+            continue;
+        };
+        let subject = subject(cert);
+        let not_stored = |reason: String| Harvest::NotStored {
+            subject: Some(subject.clone()),
+            reason,
+        };
+        if let Err(e) = signer.signature() {
+            out.push(not_stored(format!("the signature does not verify: {e}")));
+            continue;
+        }
+        if let Err(e) = signer.certificate() {
+            out.push(not_stored(format!("the certificate is not usable: {e}")));
+            continue;
+        }
+        let (approval, chain) = match signer.chain() {
+            Ok(()) if signer.is_approved() => {
+                (ApprovalState::Approved, signer.validated_chain().to_vec())
+            }
+            Ok(()) => (ApprovalState::NotNeeded, signer.validated_chain().to_vec()),
+            Err(PathError::IssuerNotFound { .. }) => (
+                ApprovalState::Pending,
+                signer.carried_certificates().to_vec(),
+            ),
+            Err(e) => {
+                out.push(not_stored(format!("the certificate is not trusted: {e}")));
+                continue;
+            }
+        };
+        let mut entry = CertEntry::new(
+            cert.clone(),
+            Provenance::Harvested {
+                sender: signer.from_address().map(str::to_lowercase),
+                at,
+            },
+        );
+        entry.chain = chain;
+        entry.capabilities = signer.capabilities().to_vec();
+        entry.approval = approval;
+        let outcome = store.put(entry).map_err(Error::Store)?;
+        out.push(if approval == ApprovalState::Pending {
+            Harvest::PendingApproval { subject, outcome }
+        } else {
+            Harvest::Stored { subject, outcome }
+        });
+    }
+    Ok(out)
+}
