@@ -294,3 +294,138 @@ fn failures_look_like_the_software_key() {
         assert!(contains(report.output(), ENTITY));
     });
 }
+
+/// The token as a `KeyStore` for the facade's store operations: sign as the From address,
+/// decrypt whichever identity the message is for.
+#[test]
+fn token_is_a_key_store() {
+    in_softhsm("token_is_a_key_store", || {
+        let (token, _ids) = token_with(&["alice", "carol"]);
+        let from_alice = b"From: Alice <alice@example.org>\r\nTo: bob@example.org\r\n\
+            Content-Type: text/plain\r\n\r\nsigned in the token\r\n";
+        let signed = smime::sign_mail_as_sender(
+            from_alice,
+            &token,
+            &SignOptions::new(SystemTime::now()),
+            &DEFAULT_PROVIDER,
+        )
+        .unwrap();
+        let trust = [cert("root")];
+        let report = smime::verify_mail(
+            &signed,
+            &smime::VerifyOptions::new(&trust, SystemTime::now()),
+            &DEFAULT_PROVIDER,
+        )
+        .unwrap();
+        assert!(report.all_good(), "{}", report.signers()[0].line());
+        for user in ["alice", "carol"] {
+            let sealed = smime::encrypt_mail(
+                &mail(),
+                &[cert(user)],
+                &smime::EncryptOptions::new(SystemTime::now()),
+                &DEFAULT_PROVIDER,
+            )
+            .unwrap();
+            let (opened, used) =
+                smime::decrypt_mail_with_store(&sealed, &token, &DEFAULT_PROVIDER).unwrap();
+            assert_eq!(used, cert(user));
+            assert!(contains(opened.output(), ENTITY));
+        }
+    });
+}
+
+/// `smime store new-key --token`: the key is generated in the token (never leaves it), the
+/// CA's certificate is imported into the store, and `sign`/`decrypt --store` use the token.
+#[test]
+fn cli_new_key_in_token() {
+    in_softhsm("cli_new_key_in_token", || {
+        let w = Work::new();
+        let store = w.path("store");
+        let csr = w.path("req.csr");
+        let env = [
+            ("SMIME_STORE_PASSPHRASE", std::ffi::OsStr::new("pass")),
+            ("SMIME_PKCS11_PIN", std::ffi::OsStr::new(PIN)),
+        ];
+        let module = module_path();
+        let run = |args: &[&str], stdin: &[u8]| common::run(common::smime_bin(), args, stdin, &env);
+        run(
+            &[
+                "store",
+                "--store",
+                &store,
+                "new-key",
+                "dave@example.org",
+                "--ec",
+                "--token",
+                LABEL,
+                "--pkcs11-module",
+                module.to_str().unwrap(),
+                "--csr",
+                &csr,
+            ],
+            b"",
+        )
+        .ok();
+        openssl_ok(&["req", "-in", &csr, "-verify", "-noout"]);
+        let issued = w.path("dave.pem");
+        openssl_ok(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &pki().cert("root"),
+            "-CAkey",
+            &pki().key("root"),
+            "-set_serial",
+            "777",
+            "-days",
+            "30",
+            "-copy_extensions",
+            "copyall",
+            "-out",
+            &issued,
+        ]);
+        run(&["store", "--store", &store, "import-cert", &issued], b"").ok();
+        let list =
+            String::from_utf8(run(&["store", "--store", &store, "list"], b"").ok().stdout).unwrap();
+        assert!(list.contains(&format!("key in token {LABEL}")), "{list}");
+        // The key is not exportable.
+        let out = run(
+            &[
+                "store",
+                "--store",
+                &store,
+                "export-p12",
+                "dave@example.org",
+                "--out",
+                &w.path("x.p12"),
+            ],
+            b"",
+        );
+        assert_eq!(out.code, 1, "{}", out.describe());
+        assert!(
+            out.stderr.contains("cannot be exported"),
+            "{}",
+            out.describe()
+        );
+        // Sign as dave: OpenSSL verifies.
+        let m = b"From: dave@example.org\r\nTo: bob@example.org\r\nContent-Type: text/plain\r\n\r\nfrom the token\r\n";
+        let signed = run(&["sign", "--store", &store], m).ok().stdout;
+        let file = w.write("signed.eml", &signed);
+        openssl_ok(&[
+            "cms",
+            "-verify",
+            "-in",
+            &file,
+            "-CAfile",
+            &pki().cert("root"),
+            "-out",
+            "/dev/null",
+        ]);
+        // Encrypted to dave's certificate: the token decrypts (ECDH inside the token).
+        let sealed = run(&["encrypt", "--to", &issued], m).ok().stdout;
+        let opened = run(&["decrypt", "--store", &store], &sealed).ok().stdout;
+        assert!(contains(&opened, b"from the token"));
+    });
+}
