@@ -1101,6 +1101,24 @@ impl FromStr for KeySpec {
     }
 }
 
+/// A token is a [`KeyStore`](crate::KeyStore): its identities are its certificate objects
+/// paired with their private keys, which never leave it (signing, key transport and key
+/// agreement happen inside the token).
+impl crate::store::KeyStore for Token {
+    fn identities(&self) -> Result<Vec<crate::store::OwnIdentity>, crate::store::StoreError> {
+        let found =
+            Token::identities(self).map_err(|e| crate::store::StoreError::Token(e.to_string()))?;
+        Ok(found
+            .into_iter()
+            .map(|identity| crate::store::OwnIdentity {
+                certificate: identity.certificate,
+                chain: Vec::new(),
+                key: Arc::new(identity.key),
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1120,23 +1138,5 @@ mod tests {
         let wrapped = OctetString::new(raw.clone()).unwrap().to_der().unwrap();
         assert_eq!(ec_point(&wrapped, 32), raw);
         assert_eq!(ec_point(&raw, 32), raw);
-    }
-}
-
-/// A token is a [`KeyStore`](crate::KeyStore): its identities are its certificate objects
-/// paired with their private keys, which never leave it (signing, key transport and key
-/// agreement happen inside the token).
-impl crate::store::KeyStore for Token {
-    fn identities(&self) -> Result<Vec<crate::store::OwnIdentity>, crate::store::StoreError> {
-        let found =
-            Token::identities(self).map_err(|e| crate::store::StoreError::Token(e.to_string()))?;
-        Ok(found
-            .into_iter()
-            .map(|identity| crate::store::OwnIdentity {
-                certificate: identity.certificate,
-                chain: Vec::new(),
-                key: Arc::new(identity.key),
-            })
-            .collect())
     }
 }
