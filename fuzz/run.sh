@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-10}"
-mkdir -p seeds/cms seeds/mime seeds/crl seeds/fetched
+mkdir -p seeds/cms seeds/mime seeds/crl seeds/fetched seeds/pkcs12
 cp ../third-party/rfc4134/*.bin ../third-party/rfc9216/examples-cms/der/*.p7m \
    ../third-party/openssl/test/recipes/80-test_cms_data/*.cms seeds/cms/
 cp ../third-party/rfc4134/*.eml ../third-party/real-world-smime/thunderbird-nss/*.eml \
@@ -14,11 +14,13 @@ cp ../third-party/rfc4134/*.eml ../third-party/real-world-smime/thunderbird-nss/
 cp ../third-party/pkits/crls/*.crl ../third-party/rfc4134/*.crl seeds/crl/
 cp ../third-party/pkits/certs/GoodCACert.crt ../third-party/pkits/certs/TrustAnchorRootCertificate.crt \
    ../third-party/rfc4134/*.cer seeds/fetched/
-for target in ber verify decrypt keys mime crl fetched; do
+cp ../third-party/pyca-pkcs12/*.p12 seeds/pkcs12/
+for target in ber verify decrypt keys mime crl fetched pkcs12; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
   [ "$target" = crl ] && seeds=seeds/crl
   [ "$target" = fetched ] && seeds=seeds/fetched
+  [ "$target" = pkcs12 ] && seeds=seeds/pkcs12
   mkdir -p "corpus/$target"
   echo "== $target (${seconds}s)"
   cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \

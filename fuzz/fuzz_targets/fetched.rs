@@ -1,7 +1,7 @@
 #![no_main]
 //! What a CRL distribution point or caIssuers URL may answer, and the user-edited files of
-//! trust: issuer certificates (DER, PEM, certs-only PKCS#7), PEM bundles, approvals files and
-//! fingerprints, from arbitrary bytes.
+//! trust: issuer certificates (DER, PEM, certs-only PKCS#7), OCSP responses, PEM bundles,
+//! approvals files and fingerprints, from arbitrary bytes.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = smime_pkix::fetch::crl_urls(cert);
             let _ = smime_pkix::fetch::ca_issuers_urls(cert);
         }
+    }
+    if let Ok(response) = smime_pkix::ocsp::OcspResponse::from_der(data) {
+        let _ = format!("{response:?}");
     }
     let _ = smime_pkix::certificates_from_pem_bundle(data);
     let _ = smime_pkix::TrustAnchors::from_pem_bundle(data);
