@@ -535,11 +535,12 @@ pub(crate) fn harvest(args: &Args) -> Result<(), Failure> {
 pub(crate) fn sign(args: &Args, options: &SignOptions) -> Result<(), Failure> {
     let input = read_input(args)?;
     let store = open(args, true)?;
-    let out = smime::sign_mail_as_sender(&input, &store, options, &DEFAULT_PROVIDER)
-        .map_err(|e| match e {
+    let out = smime::sign_mail_as_sender(&input, &store, options, &DEFAULT_PROVIDER).map_err(
+        |e| match e {
             smime::Error::Store(e) => store_failure(e),
             other => failed(other.to_string()),
-        })?;
+        },
+    )?;
     report_problems(&store);
     write_output(args, &out)
 }
