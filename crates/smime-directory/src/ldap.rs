@@ -1,0 +1,1 @@
+//! LDAP key directories (OpenKeys-style).

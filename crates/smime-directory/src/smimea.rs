@@ -1,0 +1,1 @@
+//! DNS SMIMEA records (RFC 8162).
