@@ -3,7 +3,9 @@
 //!
 //! A [`CertDirectory`] answers for one address with the certificates it holds, each with
 //! where it came from ([`Found`]). Directories are asynchronous (tokio); [`lookup_blocking`]
-//! serves simple programs and the `smime` command.
+//! serves simple programs and the `smime` command. [`compose::Lookup`] asks several in the
+//! caller's order, with a cache, validation of everything found, and the domain certificate
+//! as fallback.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,6 +15,7 @@ use std::time::Duration;
 
 use x509_cert::Certificate;
 
+pub mod compose;
 pub mod ldap;
 pub mod smimea;
 
