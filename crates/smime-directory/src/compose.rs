@@ -18,7 +18,7 @@ use crate::{CertDirectory, DirectoryError, Found};
 
 /// The caller's validation of a certificate found for an address: `Err(reason)` makes it
 /// unusable.
-pub type Validate = dyn Fn(&Found, &str) -> Result<(), String> + Send + Sync;
+pub type Validate<'a> = dyn Fn(&Found, &str) -> Result<(), String> + Send + Sync + 'a;
 
 /// What one address gave.
 #[derive(Clone, Debug)]
@@ -122,7 +122,7 @@ pub struct Lookup<'a> {
     pub cache: Option<&'a DirectoryCache>,
     /// The validation of every certificate found (none: everything found is usable — only
     /// for callers that validate afterwards).
-    pub validate: Option<&'a Validate>,
+    pub validate: Option<&'a Validate<'a>>,
     /// Local parts of the domain certificate to fall back to (default `["postmaster"]`).
     pub domain_local_parts: &'a [&'a str],
     /// The deadline of [`lookup_many`](Self::lookup_many) (default 30 s).

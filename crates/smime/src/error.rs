@@ -47,6 +47,9 @@ pub enum Error {
     /// The key or certificate store failed.
     #[error("store: {0}")]
     Store(smime_keystore::StoreError),
+    /// The key directories could not be asked.
+    #[error("directories: {0}")]
+    Directory(String),
     /// No own identity can sign as this address.
     #[error("no identity in the store can sign as {address}")]
     NoIdentity {

@@ -41,8 +41,9 @@ pub use open::{
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
 pub use stored::{
-    Harvest, StoreEncryption, decrypt_mail_with_store, encrypt_mail_to_recipients, harvest,
-    header_addresses, sign_mail_as_sender, signing_identity,
+    DirectoryLookup, Harvest, StoreEncryption, decrypt_mail_with_store, directory_validator,
+    encrypt_mail_to_recipients, encrypt_mail_with_directories, harvest, header_addresses,
+    sign_mail_as_sender, signing_identity,
 };
 pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};
 
@@ -50,6 +51,7 @@ pub use smime_cms;
 pub use smime_crypto;
 pub use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
 pub use smime_crypto::{ContentEncryptionAlgorithm, HashAlg, KeyTransportScheme, SignatureScheme};
+pub use smime_directory;
 pub use smime_keystore;
 pub use smime_mime;
 pub use smime_pkix;

@@ -5,6 +5,8 @@
 use std::time::SystemTime;
 
 use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter};
+use smime_directory::Found;
+use smime_directory::compose::{Lookup, LookupResult};
 use smime_keystore::{
     ApprovalState, CertEntry, CertStore, KeyStore, OwnIdentity, Provenance, PutOutcome,
     SelectOptions, Selection, select_for_encryption,
@@ -125,8 +127,10 @@ pub fn sign_mail_as_sender(
 pub struct StoreEncryption {
     /// The encrypted mail.
     pub mail: Vec<u8>,
-    /// The selection made for every recipient (with the reasons).
+    /// The selection made in the store for every recipient (with the reasons).
     pub selections: Vec<Selection>,
+    /// The directory lookups made for the addresses the store could not serve.
+    pub found_in_directories: Vec<LookupResult>,
     /// The content cipher used.
     pub cipher: ContentEncryptionAlgorithm,
 }
@@ -144,6 +148,72 @@ pub struct StoreEncryption {
 pub fn encrypt_mail_to_recipients(
     mail: &[u8],
     store: &dyn CertStore,
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<StoreEncryption, Error> {
+    encrypt_to_recipients(mail, Some(store), None, options, provider)
+}
+
+/// Where [`encrypt_mail_with_directories`] looks for certificates the store lacks, and
+/// whether it keeps what it finds.
+#[derive(Clone, Copy, Debug)]
+pub struct DirectoryLookup<'a> {
+    /// The directories, their order, cache, validation (see [`directory_validator`]) and
+    /// domain fallback.
+    pub lookup: &'a Lookup<'a>,
+    /// Store the usable certificates found (provenance: the directory), so that the next mail
+    /// finds them in the store.
+    pub save: bool,
+}
+
+/// [`encrypt_mail_to_recipients`], with the addresses the store (if any) has no usable
+/// certificate for looked up in key directories (LDAP, SMIMEA: store → cache → directories).
+///
+/// # Errors
+///
+/// As [`encrypt_mail_to_recipients`]; the reasons of an address without a usable
+/// certificate include what the directories said.
+pub fn encrypt_mail_with_directories(
+    mail: &[u8],
+    store: Option<&dyn CertStore>,
+    directories: &DirectoryLookup<'_>,
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<StoreEncryption, Error> {
+    encrypt_to_recipients(mail, store, Some(directories), options, provider)
+}
+
+/// A validation for [`Lookup::validate`]: an SMIMEA answer must be DNSSEC-validated, and the
+/// certificate found must have a valid path (with revocation, as `options` say) and fit the
+/// S/MIME profile for encryption to the address it was looked up for (a domain certificate:
+/// its own address).
+pub fn directory_validator<'a>(
+    options: &'a crate::VerifyOptions<'a>,
+    provider: &'a CryptoProvider,
+) -> impl Fn(&Found, &str) -> Result<(), String> + Send + Sync + 'a {
+    move |found: &Found, address: &str| {
+        if let smime_directory::Source::Smimea {
+            dnssec_validated: false,
+            ..
+        } = found.source
+        {
+            return Err("the DNS answer is not DNSSEC-validated".into());
+        }
+        crate::certs::check_validity(&found.certificate, options.time)
+            .map_err(|e| e.to_string())?;
+        check_smime_profile(&found.certificate, Purpose::Encryption, Some(address))
+            .map_err(|e| e.to_string())?;
+        validate_certificate(&found.certificate, &found.chain, options, provider)
+            .result()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn encrypt_to_recipients(
+    mail: &[u8],
+    store: Option<&dyn CertStore>,
+    directories: Option<&DirectoryLookup<'_>>,
     options: &EncryptOptions<'_>,
     provider: &CryptoProvider,
 ) -> Result<StoreEncryption, Error> {
@@ -168,15 +238,20 @@ pub fn encrypt_mail_to_recipients(
     let mut selections = Vec::with_capacity(addresses.len());
     let mut missing = Vec::new();
     let mut chosen: Vec<CertEntry> = Vec::new();
+    let mut choose = |entry: &CertEntry| {
+        if !chosen.iter().any(|e| e.certificate == entry.certificate) {
+            chosen.push(entry.clone());
+        }
+    };
     for address in &addresses {
+        let Some(store) = store else {
+            missing.push((address.clone(), "no certificate".to_owned()));
+            continue;
+        };
         let selection =
             select_for_encryption(store, address, &select, provider).map_err(Error::Store)?;
         match selection.chosen() {
-            Some(c) => {
-                if !chosen.iter().any(|e| e.certificate == c.entry.certificate) {
-                    chosen.push(c.entry.clone());
-                }
-            }
+            Some(c) => choose(&c.entry),
             None => {
                 let why = if selection.candidates.is_empty() {
                     "no certificate".to_owned()
@@ -192,6 +267,50 @@ pub fn encrypt_mail_to_recipients(
             }
         }
         selections.push(selection);
+    }
+    let mut found_in_directories = Vec::new();
+    if let Some(directories) = directories
+        && !missing.is_empty()
+    {
+        let wanted: Vec<String> = missing.iter().map(|(a, _)| a.clone()).collect();
+        let results = directories
+            .lookup
+            .lookup_many_blocking(&wanted)
+            .map_err(|e| Error::Directory(e.to_string()))?;
+        let mut still = Vec::new();
+        for (result, (address, why)) in results.into_iter().zip(missing) {
+            match result.usable.first() {
+                Some(found) => {
+                    let mut entry = CertEntry::new(
+                        found.certificate.clone(),
+                        Provenance::Directory {
+                            source: found.source.to_string(),
+                            at: options.time,
+                        },
+                    );
+                    entry.chain = found.chain.clone();
+                    if directories.save
+                        && let Some(store) = store
+                    {
+                        store.put(entry.clone()).map_err(Error::Store)?;
+                    }
+                    choose(&entry);
+                }
+                None => {
+                    let mut reasons = vec![why];
+                    reasons.extend(
+                        result
+                            .unusable
+                            .iter()
+                            .map(|(f, r)| format!("{}: {r}", f.source)),
+                    );
+                    reasons.extend(result.errors.iter().map(|(_, e)| e.to_string()));
+                    still.push((address, reasons.join("; ")));
+                }
+            }
+            found_in_directories.push(result);
+        }
+        missing = still;
     }
     if !missing.is_empty() {
         return Err(Error::NoUsableCertificate { missing });
@@ -213,6 +332,7 @@ pub fn encrypt_mail_to_recipients(
     Ok(StoreEncryption {
         mail,
         selections,
+        found_in_directories,
         cipher,
     })
 }
