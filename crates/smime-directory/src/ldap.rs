@@ -45,7 +45,12 @@
 //! enforced by the client too); when the server stops with `sizeLimitExceeded` or sends more,
 //! the entries read so far are used and [`LdapLookup::truncated`] says so. The attribute values
 //! of all entries together may hold at most [`DEFAULT_BYTE_LIMIT`] bytes (1 MiB), else
-//! [`DirectoryError::TooLarge`].
+//! [`DirectoryError::TooLarge`]. The byte limit is checked per entry as entries arrive: the LDAP
+//! library (ldap3) reads one whole protocol message before handing it over, so one oversized
+//! entry is held in memory (for at most the time limit) before it is refused. An answer that
+//! is not LDAP at all usually ends the lookup with [`DirectoryError::Timeout`]; the search
+//! runs in a task of its own, so a panic of the LDAP library on a crafted answer becomes
+//! [`DirectoryError::Malformed`] rather than a panic of the caller.
 //!
 //! # What the answer means
 //!

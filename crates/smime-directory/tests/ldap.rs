@@ -659,3 +659,51 @@ async fn bad_addresses_never_reach_the_server() {
         );
     }
 }
+
+/// A fake server that answers every connection with `reply` and then keeps it open.
+fn fake_server(reply: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(reply);
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn garbage_answers_are_errors_not_panics() {
+    for reply in [
+        // An empty LDAPMessage (ldap3 0.12.1 panics in its connection task on it).
+        b"\x30\x00".as_slice(),
+        // Not BER at all.
+        b"HTTP/1.1 400 Bad Request\r\n\r\n".as_slice(),
+        // An LDAPMessage announcing 2 GiB.
+        b"\x30\x84\x7f\xff\xff\xff\x02\x01\x01".as_slice(),
+        // A SearchResultEntry (message 1) whose attribute list is a primitive.
+        b"\x30\x0c\x02\x01\x01\x64\x07\x04\x03cn=\x04\x00".as_slice(),
+        // A SearchResultEntry with an empty body.
+        b"\x30\x05\x02\x01\x01\x64\x00".as_slice(),
+        // A SearchResultDone for message 1 with resultCode 0 but truncated.
+        b"\x30\x07\x02\x01\x01\x65\x02\x0a\x01".as_slice(),
+    ] {
+        let port = fake_server(reply);
+        let config = LdapConfig::from_url(&format!("ldap://127.0.0.1:{port}/dc=example,dc=test"))
+            .unwrap()
+            .with_time_limit(Duration::from_secs(1));
+        let directory = LdapDirectory::new(config).unwrap();
+        let start = Instant::now();
+        let result = directory.lookup_detailed("alice@example.test").await;
+        assert!(start.elapsed() < Duration::from_secs(3));
+        // Whatever happens, the lookup returns within the limit: nothing found, or an error.
+        if let Ok(lookup) = &result {
+            assert!(lookup.found.is_empty(), "{reply:?}: {lookup:?}");
+        }
+    }
+}
