@@ -27,7 +27,7 @@
 //! Only records with selector 0 (full certificate) and matching type 0 (exact) carry a
 //! certificate. Records with a hash (matching type 1 or 2) or with only the SubjectPublicKeyInfo
 //! (selector 1) can only confirm a certificate obtained elsewhere: [`SmimeaAnswer::records`]
-//! lists them and [`matches`] checks a certificate against one. Records with unknown usages,
+//! lists them and [`matches()`] checks a certificate against one. Records with unknown usages,
 //! selectors or matching types, wrong hash lengths or undecodable certificates are counted in
 //! [`SmimeaAnswer::skipped`], never fatal.
 //!
@@ -508,7 +508,7 @@ impl SmimeaAnswer {
     }
 
     /// The number of records that cannot yield a certificate (hash or SubjectPublicKeyInfo
-    /// only), which [`matches`] can check against a certificate obtained elsewhere.
+    /// only), which [`matches()`] can check against a certificate obtained elsewhere.
     pub fn confirm_only(&self) -> usize {
         self.records
             .iter()

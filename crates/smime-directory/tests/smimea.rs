@@ -174,8 +174,9 @@ impl Drop for Knot {
 }
 
 struct Fixture {
-    _tmp: tempfile::TempDir,
+    // Declared first so that it is dropped (the server stopped) before its directory goes.
     knot: Knot,
+    _tmp: tempfile::TempDir,
     alice: Vec<u8>,
     ca: Vec<u8>,
     bob: Vec<u8>,
@@ -233,8 +234,8 @@ impl Fixture {
             ],
         );
         Self {
-            _tmp: tmp,
             knot,
+            _tmp: tmp,
             alice,
             ca,
             bob,
