@@ -33,6 +33,7 @@
 //! errors and unreadable or malformed certificate or key files. On failure nothing is written.
 #![forbid(unsafe_code)]
 
+mod lookup;
 mod store;
 
 use std::io::{Read, Write};
@@ -70,6 +71,8 @@ const USAGE: &str = "usage:
   smime sign    --store DIR [--opaque] [--in FILE] [--out FILE]
   smime encrypt --store DIR [--trust CA.pem]... [--cipher …] [--in FILE] [--out FILE]
   smime decrypt --store DIR [--in FILE] [--out FILE]
+  smime lookup ADDRESS... [--ldap URL]... [--ldap-ca CA.pem] [--dns] [--dns-server IP:PORT] [--dns-trust-anchor FILE] [--trust CA.pem]... [--save --store DIR]
+  smime encrypt --lookup [--ldap URL]... [--dns ...] [--trust CA.pem]... [--store DIR [--save]] [--cipher …] [--in FILE] [--out FILE]
   smime cert show CERT.pem
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
   smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]";
@@ -121,6 +124,13 @@ struct Args {
     require_revocation: bool,
     offline: bool,
     store: Option<PathBuf>,
+    lookup: bool,
+    ldap: Vec<String>,
+    ldap_ca: Option<PathBuf>,
+    dns: bool,
+    dns_server: Option<String>,
+    dns_trust_anchor: Option<PathBuf>,
+    save: bool,
     password_env: Option<String>,
     legacy: bool,
     rsa: bool,
@@ -144,7 +154,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
     let mut args = Args::default();
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
-        if (command.starts_with("cert ") || command.starts_with("store "))
+        if (command.starts_with("cert ") || command.starts_with("store ") || command == "lookup")
             && !flag.starts_with("--")
         {
             args.operands.push(PathBuf::from(flag));
@@ -170,7 +180,32 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--in",
                 "--out",
             ],
+            "lookup" => &[
+                "--ldap",
+                "--ldap-ca",
+                "--dns",
+                "--dns-server",
+                "--dns-trust-anchor",
+                "--trust",
+                "--system-trust",
+                "--approve",
+                "--approvals",
+                "--intermediates",
+                "--crl",
+                "--require-revocation",
+                "--offline",
+                "--at",
+                "--save",
+                "--store",
+            ],
             "encrypt" => &[
+                "--lookup",
+                "--ldap",
+                "--ldap-ca",
+                "--dns",
+                "--dns-server",
+                "--dns-trust-anchor",
+                "--save",
                 "--store",
                 "--to",
                 "--cipher",
@@ -255,6 +290,13 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--require-revocation" => args.require_revocation = true,
             "--offline" => args.offline = true,
             "--store" => args.store = Some(value()?),
+            "--lookup" => args.lookup = true,
+            "--ldap" => args.ldap.push(value()?.to_string_lossy().into_owned()),
+            "--ldap-ca" => args.ldap_ca = Some(value()?),
+            "--dns" => args.dns = true,
+            "--dns-server" => args.dns_server = Some(value()?.to_string_lossy().into_owned()),
+            "--dns-trust-anchor" => args.dns_trust_anchor = Some(value()?),
+            "--save" => args.save = true,
             "--password-env" => {
                 args.password_env = Some(value()?.to_string_lossy().into_owned());
             }
@@ -625,13 +667,13 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 }
 
 fn encrypt(args: &Args) -> Result<(), Failure> {
-    if args.to.is_empty() && !store::uses_store(args) {
+    if args.to.is_empty() && !store::uses_store(args) && !args.lookup {
         return Err(usage(format!(
-            "smime encrypt: --to or --store is required\n{USAGE}"
+            "smime encrypt: --to, --store or --lookup is required\n{USAGE}"
         )));
     }
-    if !args.to.is_empty() && store::uses_store(args) {
-        return Err(usage("smime encrypt: --store or --to, not both"));
+    if !args.to.is_empty() && (store::uses_store(args) || args.lookup) {
+        return Err(usage("smime encrypt: --to, or --store/--lookup, not both"));
     }
     let mut recipients = Vec::new();
     for path in &args.to {
@@ -662,6 +704,9 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
     }
     if let Some(inputs) = &inputs {
         options = options.with_validation(inputs.options(args));
+    }
+    if args.lookup {
+        return lookup::encrypt(args, &options);
     }
     if store::uses_store(args) {
         return store::encrypt(args, &options);
@@ -890,6 +935,7 @@ fn run(raw: &[String]) -> Result<(), Failure> {
     let args = parse_args(command, rest)?;
     match command.as_str() {
         "harvest" => store::harvest(&args),
+        "lookup" => lookup::lookup(&args),
         "sign" => sign(&args),
         "verify" => verify(&args),
         "encrypt" => encrypt(&args),

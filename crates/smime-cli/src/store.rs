@@ -101,6 +101,11 @@ fn open(args: &Args, keys: bool) -> Result<DiskStore, Failure> {
         .with_token_opener(Box::new(opener)))
 }
 
+/// Opens the store without its keys (no passphrase needed).
+pub(crate) fn open_plain(args: &Args) -> Result<DiskStore, Failure> {
+    open(args, false)
+}
+
 /// Reports the damaged entry files met, one line each, on stderr.
 fn report_problems(store: &DiskStore) {
     for problem in store.problems() {
