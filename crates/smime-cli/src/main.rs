@@ -5,6 +5,9 @@
 //! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
 //! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+//! smime store [--store DIR] import-p12|export-p12|list|show|new-key|import-cert|approve|remove …
+//! smime harvest [--store DIR] --trust CA.pem... [--in MAIL]
+//! smime lookup ADDRESS... [--ldap URL]... [--dns …] [--trust CA.pem]... [--save --store DIR]
 //! smime cert show CERT.pem
 //! smime cert approve CERT.pem --approvals FILE [--note TEXT]
 //! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]
