@@ -47,6 +47,7 @@ fn services() -> PathBuf {
 struct Slapd {
     dir: PathBuf,
     port: u16,
+    ldaps: u16,
 }
 
 impl Slapd {
@@ -76,7 +77,7 @@ impl Slapd {
                 .output()
                 .unwrap();
             if out.status.success() {
-                return Self { dir, port };
+                return Self { dir, port, ldaps };
             }
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
             assert!(
@@ -206,6 +207,40 @@ fn lookup_over_ldap_and_dnssec_smimea() {
             && text.trim_end().ends_with(": usable"),
         "{text}"
     );
+    // Over LDAPS and StartTLS, trusting the server's private CA (--ldap-ca); without it the
+    // TLS connection is refused.
+    let ca = slapd.dir.join("tls/ca.pem").display().to_string();
+    let ldaps = format!(
+        "ldaps://127.0.0.1:{}/ou=people,dc=example,dc=test",
+        slapd.ldaps
+    );
+    let starttls = format!("{ldap}????starttls");
+    for url in [&ldaps, &starttls] {
+        let out = smime(
+            &[
+                "lookup",
+                "bob@example.org",
+                "--ldap",
+                url,
+                "--ldap-ca",
+                &ca,
+                "--trust",
+                &root,
+            ],
+            b"",
+        )
+        .ok();
+        assert!(
+            stdout(&out).trim_end().ends_with(": usable"),
+            "{url}: {}",
+            out.describe()
+        );
+        let out = smime(
+            &["lookup", "bob@example.org", "--ldap", url, "--trust", &root],
+            b"",
+        );
+        assert_eq!(out.code, 1, "{url}: {}", out.describe());
+    }
     // Mallory: found, not usable (her CA is not trusted); exit 1.
     let out = smime(
         &[
