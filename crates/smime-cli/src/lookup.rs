@@ -83,14 +83,7 @@ impl Directories {
 /// The validation of what directories return: with a source of trust, a valid path and the
 /// S/MIME profile for encryption to the address; without, nothing is usable.
 fn trust_inputs(args: &Args, command: &str) -> Result<Option<TrustInputs>, Failure> {
-    if args.trust.is_empty()
-        && args.approve.is_empty()
-        && args.approvals.is_none()
-        && !args.system_trust
-    {
-        return Ok(None);
-    }
-    TrustInputs::read(args, command).map(Some)
+    TrustInputs::optional(args, command)
 }
 
 fn fingerprint(found: &Found) -> String {

@@ -80,6 +80,29 @@ const USAGE: &str = "usage:
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
   smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]";
 
+/// The options that say what to trust and how to validate (verify, cert verify, encrypt,
+/// harvest, lookup).
+const TRUST_OPTIONS: &[&str] = &[
+    "--trust",
+    "--system-trust",
+    "--approve",
+    "--approvals",
+    "--intermediates",
+    "--crl",
+    "--require-revocation",
+    "--offline",
+    "--at",
+];
+
+/// The options that configure key directories (lookup, encrypt --lookup).
+const DIRECTORY_OPTIONS: &[&str] = &[
+    "--ldap",
+    "--ldap-ca",
+    "--dns",
+    "--dns-server",
+    "--dns-trust-anchor",
+];
+
 /// A failure with its exit code and one line for stderr.
 struct Failure {
     code: u8,
@@ -163,88 +186,35 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             args.operands.push(PathBuf::from(flag));
             continue;
         }
-        let allowed: &[&str] = match command {
-            "sign" => &[
+        let allowed: Vec<&str> = match command {
+            "sign" => vec![
                 "--cert", "--key", "--chain", "--opaque", "--pss", "--digest", "--in", "--out",
                 "--store",
             ],
-            "verify" => &[
-                "--trust",
-                "--system-trust",
-                "--approvals",
-                "--approve",
-                "--intermediates",
-                "--crl",
-                "--require-revocation",
-                "--offline",
-                "--at",
-                "--allow-sha1",
-                "--min-rsa-bits",
-                "--in",
-                "--out",
-            ],
-            "lookup" => &[
-                "--ldap",
-                "--ldap-ca",
-                "--dns",
-                "--dns-server",
-                "--dns-trust-anchor",
-                "--trust",
-                "--system-trust",
-                "--approve",
-                "--approvals",
-                "--intermediates",
-                "--crl",
-                "--require-revocation",
-                "--offline",
-                "--at",
-                "--save",
-                "--store",
-            ],
-            "encrypt" => &[
-                "--lookup",
-                "--ldap",
-                "--ldap-ca",
-                "--dns",
-                "--dns-server",
-                "--dns-trust-anchor",
-                "--save",
-                "--store",
-                "--to",
-                "--cipher",
-                "--oaep",
-                "--trust",
-                "--system-trust",
-                "--approve",
-                "--approvals",
-                "--intermediates",
-                "--crl",
-                "--require-revocation",
-                "--offline",
-                "--at",
-                "--in",
-                "--out",
-            ],
-            "decrypt" => &["--cert", "--key", "--in", "--out", "--store"],
-            "harvest" => &[
-                "--store",
-                "--trust",
-                "--system-trust",
-                "--approve",
-                "--approvals",
-                "--intermediates",
-                "--crl",
-                "--require-revocation",
-                "--offline",
-                "--at",
-                "--min-rsa-bits",
-                "--allow-sha1",
-                "--in",
-            ],
-            "store import-p12" => &["--store", "--password-env"],
-            "store export-p12" => &["--store", "--out", "--legacy", "--password-env"],
-            "store list" | "store show" => &["--store", "--out"],
-            "store new-key" => &[
+            "verify" => [
+                TRUST_OPTIONS,
+                &["--min-rsa-bits", "--allow-sha1", "--in", "--out"],
+            ]
+            .concat(),
+            "lookup" => [TRUST_OPTIONS, DIRECTORY_OPTIONS, &["--save", "--store"]].concat(),
+            "encrypt" => [
+                TRUST_OPTIONS,
+                DIRECTORY_OPTIONS,
+                &[
+                    "--lookup", "--save", "--store", "--to", "--cipher", "--oaep", "--in", "--out",
+                ],
+            ]
+            .concat(),
+            "decrypt" => vec!["--cert", "--key", "--in", "--out", "--store"],
+            "harvest" => [
+                TRUST_OPTIONS,
+                &["--store", "--min-rsa-bits", "--allow-sha1", "--in"],
+            ]
+            .concat(),
+            "store import-p12" => vec!["--store", "--password-env"],
+            "store export-p12" => vec!["--store", "--out", "--legacy", "--password-env"],
+            "store list" | "store show" => vec!["--store", "--out"],
+            "store new-key" => vec![
                 "--store",
                 "--rsa",
                 "--ec",
@@ -252,23 +222,12 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 "--token",
                 "--pkcs11-module",
             ],
-            "store import-cert" | "store approve" | "store remove" => &["--store"],
-            "cert verify" => &[
-                "--trust",
-                "--system-trust",
-                "--approvals",
-                "--approve",
-                "--intermediates",
-                "--crl",
-                "--require-revocation",
-                "--offline",
-                "--at",
-                "--min-rsa-bits",
-                "--purpose",
-                "--address",
-            ],
-            "cert approve" => &["--approvals", "--note"],
-            _ => &[],
+            "store import-cert" | "store approve" | "store remove" => vec!["--store"],
+            "cert verify" => {
+                [TRUST_OPTIONS, &["--min-rsa-bits", "--purpose", "--address"]].concat()
+            }
+            "cert approve" => vec!["--approvals", "--note"],
+            _ => Vec::new(),
         };
         if !allowed.contains(&flag.as_str()) {
             return Err(usage(format!(
@@ -510,15 +469,15 @@ impl TrustInputs {
     /// Reads `--trust`, `--system-trust`, `--approve`, `--approvals`, `--intermediates`,
     /// `--crl` and `--at`; at least one source of trust is required.
     fn read(args: &Args, command: &str) -> Result<Self, Failure> {
-        if args.trust.is_empty()
-            && args.approve.is_empty()
-            && args.approvals.is_none()
-            && !args.system_trust
-        {
-            return Err(usage(format!(
+        Self::optional(args, command)?.ok_or_else(|| {
+            usage(format!(
                 "smime {command}: --trust is required (or --system-trust, --approve, --approvals)\n{USAGE}"
-            )));
-        }
+            ))
+        })
+    }
+
+    /// Loads what the trust options name (at least one is given).
+    fn load(args: &Args, command: &str) -> Result<Self, Failure> {
         let time = validation_time(args, command)?;
         let mut trust = load_all(&args.trust)?;
         if args.system_trust {
@@ -567,6 +526,19 @@ impl TrustInputs {
             transport: HttpFetcher::new(FETCH_TIMEOUT),
             cache: FetchCache::default(),
         })
+    }
+
+    /// The inputs when a source of trust (`--trust`, `--system-trust`, `--approve`,
+    /// `--approvals`) is given, else `None`.
+    fn optional(args: &Args, command: &str) -> Result<Option<Self>, Failure> {
+        if args.trust.is_empty()
+            && args.approve.is_empty()
+            && args.approvals.is_none()
+            && !args.system_trust
+        {
+            return Ok(None);
+        }
+        Self::load(args, command).map(Some)
     }
 
     /// The verification options these inputs and `--offline`, `--require-revocation` and
@@ -692,15 +664,7 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
     };
     // With a source of trust, recipients are validated as signers are (path, revocation);
     // without one, only their validity and S/MIME profile are checked.
-    let inputs = if args.trust.is_empty()
-        && args.approve.is_empty()
-        && args.approvals.is_none()
-        && !args.system_trust
-    {
-        None
-    } else {
-        Some(TrustInputs::read(args, "encrypt")?)
-    };
+    let inputs = TrustInputs::optional(args, "encrypt")?;
     let mut options = EncryptOptions::new(validation_time(args, "encrypt")?).with_cipher(cipher);
     if args.oaep {
         options = options.with_oaep();
