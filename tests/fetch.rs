@@ -18,11 +18,10 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::{Work, openssl_ok, smime};
+use common::{OpensslCa, Work, openssl_ok, smime};
 use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
 use smime_pkix::fetch::{
     FetchCache, FetchError, FetchKind, FetchSource, HttpFetcher, Online, OnlineValidation,
@@ -189,6 +188,22 @@ struct Pki {
 }
 
 impl Pki {
+    fn ca(&self) -> OpensslCa<'_> {
+        OpensslCa { w: &self.w }
+    }
+
+    fn key(&self, name: &str) {
+        self.ca().key(name);
+    }
+
+    fn issue(&self, name: &str, issuer: &str, extensions: &str, env: &[(&str, String)]) {
+        self.ca().issue(name, issuer, extensions, env);
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, String)]) {
+        self.ca().run(args, env);
+    }
+
     fn new(server: &Server) -> Self {
         let w = Work::new();
         w.write("ca.cnf", CONFIG.as_bytes());
@@ -252,81 +267,6 @@ impl Pki {
             ),
         );
         pki
-    }
-
-    fn key(&self, name: &str) {
-        self.run(
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                &format!("{name}.key"),
-            ],
-            &[],
-        );
-    }
-
-    fn issue(&self, name: &str, issuer: &str, extensions: &str, env: &[(&str, String)]) {
-        self.key(name);
-        self.run(
-            &[
-                "req",
-                "-new",
-                "-key",
-                &format!("{name}.key"),
-                "-subj",
-                &format!("/CN={name}"),
-                "-out",
-                &format!("{name}.csr"),
-            ],
-            env,
-        );
-        self.run(
-            &[
-                "ca",
-                "-batch",
-                "-notext",
-                "-config",
-                "ca.cnf",
-                "-name",
-                &format!("CA_{issuer}"),
-                "-cert",
-                &format!("{issuer}.pem"),
-                "-keyfile",
-                &format!("{issuer}.key"),
-                "-in",
-                &format!("{name}.csr"),
-                "-out",
-                &format!("{name}.pem"),
-                "-extensions",
-                extensions,
-                "-days",
-                "365",
-            ],
-            env,
-        );
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, String)]) {
-        let mut cmd = Command::new("openssl");
-        cmd.args(args).current_dir(self.w.dir());
-        for var in ["CDP", "AIA", "SAN"] {
-            cmd.env(var, "http://unused.invalid/");
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run openssl: {e} (these tests need it)"));
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
 
     fn path(&self, name: &str) -> String {

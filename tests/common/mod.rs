@@ -868,3 +868,97 @@ pub fn cms_print(path: &str, inform: &str) -> String {
     let out = openssl_ok(&["cms", "-cmsout", "-print", "-inform", inform, "-in", path]);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+// ---------------------------------------------------------------------------------------------
+// A small CA in a working directory, driven with `openssl ca` (fetch and OCSP tests)
+// ---------------------------------------------------------------------------------------------
+
+/// `openssl` run in a directory holding a `ca.cnf` whose extension sections read URLs and
+/// addresses from the environment (`CDP`, `AIA`, `OCSP`, `SAN`; unset ones default to an
+/// unused URL).
+pub struct OpensslCa<'w> {
+    /// The directory.
+    pub w: &'w Work,
+}
+
+impl OpensslCa<'_> {
+    /// Runs `openssl args` in the directory with `env`; asserts success.
+    #[track_caller]
+    pub fn run(&self, args: &[&str], env: &[(&str, String)]) {
+        let mut cmd = Command::new("openssl");
+        cmd.args(args).current_dir(self.w.dir());
+        for var in ["CDP", "AIA", "OCSP", "SAN"] {
+            cmd.env(var, "http://unused.invalid/");
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl: {e} (these tests need it)"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A P-256 key `NAME.key`.
+    pub fn key(&self, name: &str) {
+        self.run(
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                &format!("{name}.key"),
+            ],
+            &[],
+        );
+    }
+
+    /// `NAME.pem` (CN=NAME, a new key) issued by `issuer` with the `extensions` section of
+    /// `ca.cnf` (whose CA section is `CA_<issuer>`), valid for a year.
+    pub fn issue(&self, name: &str, issuer: &str, extensions: &str, env: &[(&str, String)]) {
+        self.key(name);
+        self.run(
+            &[
+                "req",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-subj",
+                &format!("/CN={name}"),
+                "-out",
+                &format!("{name}.csr"),
+            ],
+            env,
+        );
+        self.run(
+            &[
+                "ca",
+                "-batch",
+                "-notext",
+                "-config",
+                "ca.cnf",
+                "-name",
+                &format!("CA_{issuer}"),
+                "-cert",
+                &format!("{issuer}.pem"),
+                "-keyfile",
+                &format!("{issuer}.key"),
+                "-in",
+                &format!("{name}.csr"),
+                "-out",
+                &format!("{name}.pem"),
+                "-extensions",
+                extensions,
+                "-days",
+                "365",
+            ],
+            env,
+        );
+    }
+}
