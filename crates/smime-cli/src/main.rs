@@ -912,6 +912,18 @@ fn run(raw: &[String]) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    // A panic inside a directory client's task (ldap3 panics on some malformed server
+    // messages) is contained by tokio and reported as a lookup error; its message must not
+    // break the one-line-on-stderr contract. Panics elsewhere print as usual.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_runtime_worker = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("tokio-runtime-worker"));
+        if !in_runtime_worker {
+            report(info);
+        }
+    }));
     let raw: Vec<String> = std::env::args().skip(1).collect();
     match run(&raw) {
         Ok(()) => ExitCode::SUCCESS,
