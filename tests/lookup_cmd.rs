@@ -386,3 +386,50 @@ fn lookup_over_ldap_and_dnssec_smimea() {
     assert_eq!(out.code, 1, "{}", out.describe());
     assert!(stdout(&out).contains("unreachable"), "{}", out.describe());
 }
+
+/// An LDAP "server" that answers with malformed messages (an empty LDAPMessage, on which the
+/// LDAP library panics inside its task; then garbage): the command reports the address as
+/// without a certificate, with one line on stderr and no panic output.
+#[test]
+fn malformed_ldap_answers_give_one_clean_error_line() {
+    use std::io::{Read, Write};
+    let root = pki().cert("root");
+    for answer in [
+        &b"\x30\x00"[..],
+        b"\x30\x84\xff\xff\xff\xffgarbage",
+        b"HTTP/1.0 200 OK\r\n\r\n",
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let reply = answer.to_vec();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten().take(4) {
+                let mut stream = stream;
+                let mut buf = [0u8; 512];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(&reply);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        let url = format!("ldap://127.0.0.1:{port}/dc=example,dc=test");
+        let out = smime(
+            &[
+                "lookup",
+                "bob@example.org",
+                "--ldap",
+                &url,
+                "--trust",
+                &root,
+            ],
+            b"",
+        );
+        assert_eq!(out.code, 1, "{}", out.describe());
+        common::assert_no_panic(&out);
+        assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+        assert!(
+            stdout(&out).contains("bob@example.org: ldap://"),
+            "{}",
+            out.describe()
+        );
+    }
+}

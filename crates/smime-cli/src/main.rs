@@ -919,7 +919,7 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(move |info| {
         let in_runtime_worker = std::thread::current()
             .name()
-            .is_some_and(|n| n.starts_with("tokio-runtime-worker"));
+            .is_some_and(|n| n == smime::smime_directory::compose::WORKER_THREAD_NAME);
         if !in_runtime_worker {
             report(info);
         }

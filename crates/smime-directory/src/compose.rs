@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 
 use crate::{CertDirectory, DirectoryError, Found};
 
+/// The name of the worker threads of [`Lookup::lookup_many_blocking`]'s runtime (a program
+/// may recognise a panic contained there, such as one inside the LDAP library on a malformed
+/// answer, which surfaces as a lookup error).
+pub const WORKER_THREAD_NAME: &str = "smime-directory-worker";
+
 /// The caller's validation of a certificate found for an address: `Err(reason)` makes it
 /// unusable.
 pub type Validate<'a> = dyn Fn(&Found, &str) -> Result<(), String> + Send + Sync + 'a;
@@ -252,6 +257,7 @@ impl<'a> Lookup<'a> {
     ) -> Result<Vec<LookupResult>, DirectoryError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name(WORKER_THREAD_NAME)
             .enable_all()
             .build()
             .map_err(|e| DirectoryError::Config(format!("cannot start a runtime: {e}")))?;
