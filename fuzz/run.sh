@@ -15,12 +15,16 @@ cp ../third-party/pkits/crls/*.crl ../third-party/rfc4134/*.crl seeds/crl/
 cp ../third-party/pkits/certs/GoodCACert.crt ../third-party/pkits/certs/TrustAnchorRootCertificate.crt \
    ../third-party/rfc4134/*.cer seeds/fetched/
 cp ../third-party/pyca-pkcs12/*.p12 seeds/pkcs12/
-for target in ber verify decrypt keys mime crl fetched pkcs12; do
+mkdir -p seeds/directory
+printf 'ldap://keys.example.org:389/dc=example,dc=org?userCertificate;binary?sub?(mail=x)?starttls' > seeds/directory/url
+printf '\003\000\000' > seeds/directory/rdata
+for target in ber verify decrypt keys mime crl fetched pkcs12 directory; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
   [ "$target" = crl ] && seeds=seeds/crl
   [ "$target" = fetched ] && seeds=seeds/fetched
   [ "$target" = pkcs12 ] && seeds=seeds/pkcs12
+  [ "$target" = directory ] && seeds=seeds/directory
   mkdir -p "corpus/$target"
   echo "== $target (${seconds}s)"
   cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \
