@@ -29,6 +29,7 @@
 mod certs;
 mod error;
 mod open;
+mod policy;
 mod protect;
 mod stored;
 mod whole;
@@ -38,6 +39,10 @@ pub use error::{CertificateProblem, Error};
 pub use open::{
     CertificateValidation, DecryptReport, Revocation, SignerSummary, Trusted, VerifyOptions,
     VerifyReport, decrypt_mail, validate_certificate, verify_mail,
+};
+pub use policy::{
+    Mode, Outgoing, PolicyOutcome, PolicyRules, Protection, RecipientReport, RecipientStatus,
+    apply_policy, pre_send_check,
 };
 pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
 pub use stored::{

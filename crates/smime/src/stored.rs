@@ -210,6 +210,58 @@ pub fn directory_validator<'a>(
     }
 }
 
+/// The content cipher for `entries`: AES-256-GCM (or AES-128-GCM) when every owner announced
+/// it, else `default`.
+pub(crate) fn choose_cipher(
+    entries: &[CertEntry],
+    default: ContentEncryptionAlgorithm,
+) -> ContentEncryptionAlgorithm {
+    let announced =
+        |oid| !entries.is_empty() && entries.iter().all(|e| e.capabilities.contains(&oid));
+    if announced(smime_crypto::oid::AES256_GCM) {
+        ContentEncryptionAlgorithm::Aes256Gcm
+    } else if announced(smime_crypto::oid::AES128_GCM) {
+        ContentEncryptionAlgorithm::Aes128Gcm
+    } else {
+        default
+    }
+}
+
+/// The certificate [`select_for_encryption`] chooses for `address` (checked with
+/// `options.validation` when set) and the domain address when it is a domain certificate;
+/// or why there is none.
+pub(crate) fn recipient_certificate(
+    store: &dyn CertStore,
+    address: &str,
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<Result<(CertEntry, Option<String>), String>, Error> {
+    let check = |entry: &CertEntry| -> Result<(), String> {
+        match &options.validation {
+            Some(validation) => {
+                validate_certificate(&entry.certificate, &entry.chain, validation, provider)
+                    .result()
+                    .map(|_| ())
+                    .map_err(ToString::to_string)
+            }
+            None => Ok(()),
+        }
+    };
+    let select = SelectOptions::new(options.time).with_check(&check);
+    let selection =
+        select_for_encryption(store, address, &select, provider).map_err(Error::Store)?;
+    Ok(match selection.chosen() {
+        Some(c) => Ok((c.entry.clone(), selection.via_domain.clone())),
+        None if selection.candidates.is_empty() => Err("no certificate".to_owned()),
+        None => Err(selection
+            .candidates
+            .iter()
+            .map(|c| c.verdict.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")),
+    })
+}
+
 fn encrypt_to_recipients(
     mail: &[u8],
     store: Option<&dyn CertStore>,
@@ -315,14 +367,7 @@ fn encrypt_to_recipients(
     if !missing.is_empty() {
         return Err(Error::NoUsableCertificate { missing });
     }
-    let announced = |oid| chosen.iter().all(|e| e.capabilities.contains(&oid));
-    let cipher = if announced(smime_crypto::oid::AES256_GCM) {
-        ContentEncryptionAlgorithm::Aes256Gcm
-    } else if announced(smime_crypto::oid::AES128_GCM) {
-        ContentEncryptionAlgorithm::Aes128Gcm
-    } else {
-        options.cipher
-    };
+    let cipher = choose_cipher(&chosen, options.cipher);
     let mut options = options.clone();
     options.cipher = cipher;
     // The selection already validated the certificates.
