@@ -270,3 +270,79 @@ fn bcc_recipients_get_envelopes_of_their_own() {
             .any(|r| r.bcc && r.address == "carol@example.org")
     );
 }
+
+#[test]
+fn inbound_decrypts_verifies_harvests_and_sets_headers_that_cannot_be_forged() {
+    let w = world(&["bob", "carol"]);
+    let o = run(
+        &w,
+        &mail("bob@example.org", ""),
+        &PolicyRules::new(Mode::Required),
+    );
+    // A forged result header on the way in.
+    let mut arrived = b"X-Smime-Signed: GOOD (forged)\r\nX-SMIME-Encrypted:\r\n yes\r\n".to_vec();
+    arrived.extend_from_slice(&o.messages[0].mail);
+
+    // Bob's gateway: his key, an empty certificate store.
+    let keys = MemoryKeyStore::new();
+    keys.add(OwnIdentity {
+        certificate: cert("bob"),
+        chain: Vec::new(),
+        key: Arc::new(key("bob")),
+    });
+    let certs = MemoryCertStore::new(&DEFAULT_PROVIDER);
+    let trust = [cert("root")];
+    let options = smime::VerifyOptions::new(&trust, SystemTime::now());
+    let inbound =
+        smime::process_inbound(&arrived, &keys, &certs, &options, &DEFAULT_PROVIDER).unwrap();
+    let text = String::from_utf8_lossy(&inbound.mail).into_owned();
+    assert!(
+        !text.contains("forged") && !text.contains(" yes\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("X-Smime-Encrypted: Aes256Gcm\r\n"), "{text}");
+    assert!(
+        text.contains("X-Smime-Signed: signer alice@example.org") && text.contains("GOOD"),
+        "{text}"
+    );
+    assert!(
+        text.contains("From: alice@example.org") && text.contains("confidential"),
+        "{text}"
+    );
+    assert_eq!(inbound.layers.len(), 2);
+    // Alice's certificate was harvested: Bob's gateway can now encrypt to her.
+    assert_eq!(certs.for_address("alice@example.org").unwrap().len(), 1);
+    assert!(matches!(
+        inbound.harvested[0],
+        smime::Harvest::Stored { .. }
+    ));
+
+    // A plain mail passes with "no" results; forged headers removed there too.
+    let plain =
+        b"X-Smime-Signed: GOOD\r\nFrom: eve@example.org\r\nTo: bob@example.org\r\n\r\nhi\r\n";
+    let inbound =
+        smime::process_inbound(plain, &keys, &certs, &options, &DEFAULT_PROVIDER).unwrap();
+    let text = String::from_utf8_lossy(&inbound.mail).into_owned();
+    assert!(
+        text.contains("X-Smime-Encrypted: no") && text.contains("X-Smime-Signed: no"),
+        "{text}"
+    );
+    assert!(!text.contains("X-Smime-Signed: GOOD"), "{text}");
+
+    // Encrypted to someone else: no key.
+    let to_carol = run(
+        &w,
+        &mail("carol@example.org", ""),
+        &PolicyRules::new(Mode::Required),
+    );
+    assert!(matches!(
+        smime::process_inbound(
+            &to_carol.messages[0].mail,
+            &keys,
+            &certs,
+            &options,
+            &DEFAULT_PROVIDER
+        ),
+        Err(smime::Error::NoDecryptionKey)
+    ));
+}

@@ -28,6 +28,7 @@
 
 mod certs;
 mod error;
+mod inbound;
 mod open;
 mod policy;
 mod protect;
@@ -36,6 +37,7 @@ mod whole;
 
 pub use certs::{check_recipient, check_validity, load_certificates, load_crls, subject};
 pub use error::{CertificateProblem, Error};
+pub use inbound::{InboundOutcome, RESULT_HEADER_PREFIX, process_inbound};
 pub use open::{
     CertificateValidation, DecryptReport, Revocation, SignerSummary, Trusted, VerifyOptions,
     VerifyReport, decrypt_mail, validate_certificate, verify_mail,

@@ -458,8 +458,17 @@ pub fn harvest(
     store: &dyn CertStore,
     at: SystemTime,
 ) -> Result<Vec<Harvest>, Error> {
-    let mut out = Vec::with_capacity(report.signers().len());
-    for signer in report.signers() {
+    harvest_signers(report.signers(), store, at)
+}
+
+/// [`harvest`] of the signers of one signature layer.
+pub(crate) fn harvest_signers(
+    signers: &[crate::SignerSummary],
+    store: &dyn CertStore,
+    at: SystemTime,
+) -> Result<Vec<Harvest>, Error> {
+    let mut out = Vec::with_capacity(signers.len());
+    for signer in signers {
         let Some(cert) = signer.signer_certificate() else {
             out.push(Harvest::NotStored {
                 subject: None,

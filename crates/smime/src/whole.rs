@@ -111,6 +111,24 @@ pub fn open_mail<K: KeyTransportDecrypter + KeyAgreer>(
     options: &VerifyOptions<'_>,
     provider: &CryptoProvider,
 ) -> Result<OpenReport, Error> {
+    open_layers(
+        input,
+        &|layer: &[u8]| {
+            let (cert, key) = recipient.ok_or(Error::NoDecryptionKey)?;
+            decrypt_mail(layer, cert, key, provider)
+        },
+        options,
+        provider,
+    )
+}
+
+/// The layer walk of [`open_mail`], with the decryption of an encryption layer given.
+pub(crate) fn open_layers(
+    input: &[u8],
+    decrypt: &dyn Fn(&[u8]) -> Result<DecryptReport, Error>,
+    options: &VerifyOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<OpenReport, Error> {
     let mut layers = Vec::new();
     let mut current = input.to_vec();
     loop {
@@ -126,8 +144,7 @@ pub fn open_mail<K: KeyTransportDecrypter + KeyAgreer>(
         }
         match next {
             Next::Encrypted => {
-                let (cert, key) = recipient.ok_or(Error::NoDecryptionKey)?;
-                let report = decrypt_mail(&current, cert, key, provider)?;
+                let report = decrypt(&current)?;
                 current = report.output().to_vec();
                 layers.push(LayerReport::Encrypted(report));
             }
