@@ -183,7 +183,7 @@ fn sign_harvest_encrypt_decrypt_through_stores() {
         out.describe()
     );
     // Given trust and a CRL that revokes Alice, her certificate is refused, with the reason.
-    let crl = revoking_crl(&w, "alice");
+    let crl = common::crl(&w, "root", &["alice"]);
     let out = smime(
         &[
             "encrypt",
@@ -220,31 +220,6 @@ fn sign_harvest_encrypt_decrypt_through_stores() {
         shown.contains(": chosen") && shown.contains("alice@example.org: encrypts to"),
         "{shown}"
     );
-}
-
-/// A CRL of the test root revoking `user` (made with `openssl ca -gencrl`).
-fn revoking_crl(w: &Work, user: &str) -> String {
-    let index = w.write("root.index", b"");
-    let number = w.write("root.crlnumber", b"1000\n");
-    let config = w.write(
-        "crl.cnf",
-        format!(
-            "[ca]\ndefault_ca = CA_crl\n[CA_crl]\ndatabase = {index}\ncrlnumber = {number}\n\
-             default_md = sha256\ndefault_crl_days = 30\n"
-        )
-        .as_bytes(),
-    );
-    let (cert, key) = (pki().cert("root"), pki().key("root"));
-    let base = ["ca", "-config", &config, "-cert", &cert, "-keyfile", &key];
-    let target = pki().cert(user);
-    let mut revoke = base.to_vec();
-    revoke.extend(["-revoke", target.as_str()]);
-    openssl_ok(&revoke);
-    let out = w.path("root.crl");
-    let mut generate = base.to_vec();
-    generate.extend(["-gencrl", "-out", out.as_str()]);
-    openssl_ok(&generate);
-    out
 }
 
 #[test]

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Out, Work, assert_clean_failure, mail, openssl_ok, pki, signer_lines, smime};
+use common::{Out, Work, assert_clean_failure, crl, mail, openssl_ok, pki, signer_lines, smime};
 
 /// `smime sign` of the test mail (From alice@example.org) by `signer`; returns the message.
 fn sign(signer: &str, extra: &[&str]) -> Vec<u8> {
@@ -56,41 +56,6 @@ fn bad(out: Out) -> String {
     let l = line(&out);
     assert!(l.contains("BAD"), "{l}");
     l
-}
-
-/// A CRL of `ca` (`root` or `inter`) in `w`, revoking `revoked`; returns its path.
-fn crl(w: &Work, ca: &str, revoked: &[&str]) -> String {
-    let index = w.write(&format!("{ca}.index"), b"");
-    let number = w.write(&format!("{ca}.crlnumber"), b"1000\n");
-    let config = w.write(
-        &format!("{ca}-crl.cnf"),
-        format!(
-            "[ca]\ndefault_ca = CA_crl\n[CA_crl]\ndatabase = {index}\ncrlnumber = {number}\n\
-             default_md = sha256\ndefault_crl_days = 30\n"
-        )
-        .as_bytes(),
-    );
-    let (cert, key) = (pki().cert(ca), pki().key(ca));
-    let base = [
-        "ca",
-        "-config",
-        config.as_str(),
-        "-cert",
-        cert.as_str(),
-        "-keyfile",
-        key.as_str(),
-    ];
-    for who in revoked {
-        let target = pki().cert(who);
-        let mut args = base.to_vec();
-        args.extend(["-revoke", target.as_str()]);
-        openssl_ok(&args);
-    }
-    let out = w.path(&format!("{ca}.crl"));
-    let mut args = base.to_vec();
-    args.extend(["-gencrl", "-out", out.as_str()]);
-    openssl_ok(&args);
-    out
 }
 
 #[test]

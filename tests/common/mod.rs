@@ -962,3 +962,39 @@ impl OpensslCa<'_> {
         );
     }
 }
+
+/// A CRL of the test PKI's CA `ca` (`root` or `inter`), made in `w` with `openssl ca
+/// -gencrl`, revoking the users `revoked`; returns its path.
+pub fn crl(w: &Work, ca: &str, revoked: &[&str]) -> String {
+    let index = w.write(&format!("{ca}.index"), b"");
+    let number = w.write(&format!("{ca}.crlnumber"), b"1000\n");
+    let config = w.write(
+        &format!("{ca}-crl.cnf"),
+        format!(
+            "[ca]\ndefault_ca = CA_crl\n[CA_crl]\ndatabase = {index}\ncrlnumber = {number}\n\
+             default_md = sha256\ndefault_crl_days = 30\n"
+        )
+        .as_bytes(),
+    );
+    let (cert, key) = (pki().cert(ca), pki().key(ca));
+    let base = [
+        "ca",
+        "-config",
+        config.as_str(),
+        "-cert",
+        cert.as_str(),
+        "-keyfile",
+        key.as_str(),
+    ];
+    for who in revoked {
+        let target = pki().cert(who);
+        let mut args = base.to_vec();
+        args.extend(["-revoke", target.as_str()]);
+        openssl_ok(&args);
+    }
+    let out = w.path(&format!("{ca}.crl"));
+    let mut args = base.to_vec();
+    args.extend(["-gencrl", "-out", out.as_str()]);
+    openssl_ok(&args);
+    out
+}
