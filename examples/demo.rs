@@ -26,7 +26,7 @@ use x509_cert::ext::pkix::{
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::Validity;
+use x509_cert::time::{Time, Validity};
 
 type DemoResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -94,14 +94,19 @@ impl BuilderProfile for SmimeProfile {
     }
 }
 
-/// Issues a certificate for `public_key`, signed by the CA key.
+/// Issues a certificate for `public_key`, signed by the CA key, valid from an hour before
+/// `now` for a year: every step below works at `now`, however long key generation takes.
 fn issue(
     profile: SmimeProfile,
     serial: u32,
     public_key: &SubjectPublicKeyInfoOwned,
     ca_key: &p256::ecdsa::SigningKey,
+    now: SystemTime,
 ) -> DemoResult<Certificate> {
-    let validity = Validity::from_now(Duration::from_secs(365 * 24 * 3600))?;
+    let validity = Validity::new(
+        Time::try_from(now - Duration::from_secs(3600))?,
+        Time::try_from(now + Duration::from_secs(365 * 24 * 3600))?,
+    );
     let builder = CertificateBuilder::new(
         profile,
         SerialNumber::from(serial),
@@ -118,6 +123,7 @@ fn user(
     serial: u32,
     ca: &Certificate,
     ca_key: &p256::ecdsa::SigningKey,
+    now: SystemTime,
 ) -> DemoResult<(Certificate, SoftwareKey)> {
     let key = SoftwareKey::generate_rsa(2048)?;
     let profile = SmimeProfile {
@@ -125,7 +131,7 @@ fn user(
         subject: Name::from_str(&format!("CN={name},O=Demo"))?,
         email: Some(email.to_owned()),
     };
-    let cert = issue(profile, serial, Signer::public_key(&key), ca_key)?;
+    let cert = issue(profile, serial, Signer::public_key(&key), ca_key, now)?;
     Ok((cert, key))
 }
 
@@ -149,9 +155,9 @@ fn main() -> DemoResult<()> {
         subject: Name::from_str("CN=Demo Root CA,O=Demo")?,
         email: None,
     };
-    let ca = issue(ca_profile, 1, Signer::public_key(&ca_soft), &ca_key)?;
-    let (alice, alice_key) = user("Alice", "alice@example.com", 2, &ca, &ca_key)?;
-    let (bob, bob_key) = user("Bob", "bob@example.com", 3, &ca, &ca_key)?;
+    let ca = issue(ca_profile, 1, Signer::public_key(&ca_soft), &ca_key, now)?;
+    let (alice, alice_key) = user("Alice", "alice@example.com", 2, &ca, &ca_key, now)?;
+    let (bob, bob_key) = user("Bob", "bob@example.com", 3, &ca, &ca_key, now)?;
     println!("1. CA and users created:");
     for cert in [&ca, &alice, &bob] {
         println!(
