@@ -1,6 +1,10 @@
 //! The crypto provider and private-key traits of the `smime` S/MIME stack.
 //!
-//! This crate knows keys and algorithm identifiers, no message formats. It offers:
+//! This crate is the algorithm layer under the other `smime` crates: digests, signature
+//! creation and verification, content ciphers, key transport and key agreement, randomness,
+//! all chosen by the caller as one [`CryptoProvider`] value. Private keys sit behind traits, so
+//! that a key in a hardware token works the same as one loaded from a file. It knows keys and
+//! algorithm identifiers, no message formats. It offers:
 //!
 //! * [`CryptoProvider`]: a plain value listing the algorithms a caller allows (the model of
 //!   rustls' `CryptoProvider`). The RustCrypto provider [`rustcrypto::DEFAULT_PROVIDER`] is the
@@ -15,6 +19,10 @@
 //!   (RFC 8410, and RFC 8419 in CMS). ECDH key agreement on P-256 and P-384.
 //! * Algorithm descriptions ([`HashAlg`], [`SignatureScheme`], [`ContentEncryptionAlgorithm`],
 //!   [`KeyTransportScheme`], [`EcCurve`]) with their ASN.1 `AlgorithmIdentifier` forms.
+//!
+//! # Example
+//!
+//! Generate a P-256 key, sign with it and verify the signature through the default provider:
 //!
 //! ```
 //! use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
@@ -38,9 +46,16 @@
 //! constant time (implicit rejection, RFC 3218 §2.3.2), so that the failure only shows later as a
 //! content decryption error, indistinguishable from a wrong key.
 //!
-//! # Non-goals
+//! # Not done here
 //!
-//! Message formats (CMS, MIME), certificate validation.
+//! * CMS messages (`SignedData`, `EnvelopedData`): [`smime-cms`](https://docs.rs/smime-cms).
+//! * MIME and whole mails: [`smime-mime`](https://docs.rs/smime-mime) and the
+//!   [`smime`](https://docs.rs/smime) facade.
+//! * Certificates: whether one is valid, trusted or fit for S/MIME is
+//!   [`smime-pkix`](https://docs.rs/smime-pkix)'s business; this crate only verifies a
+//!   signature with a public key it is given.
+//! * Storing keys (PKCS#12, PKCS#11 tokens, an on-disk store):
+//!   [`smime-keystore`](https://docs.rs/smime-keystore).
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
