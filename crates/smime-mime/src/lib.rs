@@ -1,8 +1,10 @@
 //! MIME handling for S/MIME (RFC 8551): canonical form, `multipart/signed`,
 //! `application/pkcs7-mime`, and the outer RFC 5322 header fields of a mail.
 //!
-//! This crate knows nothing of CMS: it carries DER bytes in and out. Signing and
-//! encryption happen elsewhere (`smime-cms`); the `smime` facade ties them together.
+//! This crate turns a mail into what S/MIME signs or encrypts and back: it separates the outer
+//! header fields from the MIME entity, brings the entity into canonical form, wraps a detached
+//! signature or an encrypted blob into the MIME structures of RFC 8551 §3, and recognises those
+//! structures in a received mail. It knows nothing of CMS: it carries DER bytes in and out.
 //!
 //! | function | does |
 //! |---|---|
@@ -12,10 +14,20 @@
 //! | [`parse_layer`] | recognise the outermost S/MIME layer of a received mail |
 //! | [`prepend_outer_headers`] | give the verified or decrypted entity back its outer headers |
 //!
-//! Not done here: header encoding (RFC 2047), charset conversion, the CMS itself,
-//! deciding whether a layer is trustworthy. Inputs are bounded by [`Limits`].
+//! Inputs are untrusted and bounded by [`Limits`]; every failure is a typed [`Error`].
+//!
+//! # Not done here
+//!
+//! * Signing, verifying, encrypting, decrypting: the CMS objects are made and opened by
+//!   [`smime-cms`](https://docs.rs/smime-cms); the [`smime`](https://docs.rs/smime) facade
+//!   does whole mails, this crate's steps and the CMS together.
+//! * Deciding whether a layer is trustworthy (certificates: [`smime-pkix`](https://docs.rs/smime-pkix)).
+//! * Header encoding (RFC 2047) and charset conversion.
 //!
 //! # Example
+//!
+//! Split a mail, canonicalise its entity, wrap it with a (stand-in) signature into
+//! `multipart/signed`, and read the layer back:
 //!
 //! ```
 //! use smime_mime::{Layer, Limits, canonicalize, join_mail, parse_layer, split_mail,
@@ -24,10 +36,12 @@
 //! let mail = b"From: alice@example.com\nSubject: hi\n\nHello, Bob\n";
 //! let split = split_mail(mail)?;
 //! let canonical = canonicalize(&split.entity)?;
+//! assert!(canonical.ends_with(b"Hello, Bob\r\n")); // CRLF line ends, as signed
 //! let signature = [0x30, 0x00]; // DER of a SignedData, made by the CMS layer
 //! let signed = join_mail(&split.outer_headers,
 //!                        &write_multipart_signed(&canonical, &signature, "sha-256"));
 //!
+//! assert!(signed.starts_with(b"From: alice@example.com"));
 //! match parse_layer(&signed, &Limits::default())? {
 //!     Layer::MultipartSigned { signed_content, signature_der, .. } => {
 //!         assert_eq!(signed_content, canonical);
