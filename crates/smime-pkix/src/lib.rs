@@ -1,7 +1,11 @@
 //! RFC 5280 certificate path validation for S/MIME: chain building, path validation, CRLs
 //! and the S/MIME certificate profile (RFC 8550).
 //!
-//! The caller passes the validation time; the library never reads the clock.
+//! This crate answers "may I rely on this certificate, for this mail address, at this time?":
+//! it builds a path from a certificate to a trust anchor, validates it as RFC 5280 says
+//! (signatures, validity, constraints, policies, revocation), and checks the S/MIME profile of
+//! the end entity (RFC 8550). The caller passes the validation time; the library never reads
+//! the clock.
 //!
 //! # What is checked
 //!
@@ -43,26 +47,48 @@
 //! [`approval`] keeps the certificates a user approved by SHA-256 fingerprint; [`identity`]
 //! says who a certificate is for and at which CA/Browser Forum S/MIME validation level.
 //!
-//! ```no_run
-//! use std::time::SystemTime;
-//! use der::Decode;
+//! # Example
+//!
+//! Validate Alice's certificate (a test vector of this crate) to its root, check it for
+//! encrypting mail to her, and see it expire:
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use der::DecodePem;
 //! use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
-//! use smime_pkix::crl::Crl;
-//! use smime_pkix::{RevocationPolicy, TrustAnchors, ValidationOptions, validate_path};
+//! use smime_pkix::{Fingerprint, PathError, Purpose, TrustAnchors, ValidationOptions,
+//!                  check_smime_profile, validate_path};
 //! use x509_cert::Certificate;
 //!
-//! let read = |p: &str| Certificate::from_der(&std::fs::read(p)?).map_err(Box::<dyn std::error::Error>::from);
-//! let anchors = TrustAnchors::from_certificates([&read("root.der")?])?;
-//! let leaf = read("alice.der")?;
-//! let pool = [read("intermediate.der")?];
-//! let crls = [Crl::from_der(&std::fs::read("root.crl")?)?, Crl::from_der(&std::fs::read("intermediate.crl")?)?];
-//! let options = ValidationOptions::new(SystemTime::now())
-//!     .with_crls(crls)
-//!     .with_revocation(RevocationPolicy::Require);
-//! let path = validate_path(&anchors, &leaf, &pool, &options, &DEFAULT_PROVIDER)?;
-//! println!("valid under policies {:?}", path.user_constrained_policy_set());
+//! let root = Certificate::from_pem(include_str!("../tests/data/ca.pem"))?;
+//! let alice = Certificate::from_pem(include_str!("../tests/data/alice.pem"))?;
+//! let anchors = TrustAnchors::from_certificates([&root])?;
+//! let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+//!
+//! // Valid on 2027-01-01; no CRLs were given, so revocation is unknown (soft-fail).
+//! let options = ValidationOptions::new(at(1_798_761_600));
+//! let path = validate_path(&anchors, &alice, &[], &options, &DEFAULT_PROVIDER)?;
+//! assert_eq!(path.end_entity(), Some(&alice));
+//! assert!(!path.revocation_complete());
+//!
+//! // Fit for encrypting to alice@example.com, and for no other address.
+//! check_smime_profile(&alice, Purpose::Encryption, Some("alice@example.com"))?;
+//! assert!(check_smime_profile(&alice, Purpose::Encryption, Some("bob@example.com")).is_err());
+//!
+//! // Expired on 2050-01-01.
+//! let later = ValidationOptions::new(at(2_524_608_000));
+//! let expired = validate_path(&anchors, &alice, &[], &later, &DEFAULT_PROVIDER);
+//! assert!(matches!(expired, Err(PathError::Expired { .. })));
+//!
+//! // The SHA-256 fingerprint, as `openssl x509 -fingerprint -sha256` prints it.
+//! let fingerprint = Fingerprint::of(&alice, &DEFAULT_PROVIDER)?;
+//! assert!(fingerprint.to_string().starts_with("07:41:10:E4:82:2B"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! CRLs and OCSP responses go in with [`ValidationOptions::with_crls`] and
+//! [`ValidationOptions::with_ocsp_responses`]; [`RevocationPolicy::Require`] refuses a certificate
+//! whose status stays unknown.
 //!
 //! # Not checked (yet)
 //!
@@ -72,6 +98,16 @@
 //! responses); [`validate_path_online`] fetches CRLs, OCSP responses and missing issuers.
 //! A delegated OCSP responder's own revocation status is not checked (as if every responder
 //! certificate carried `id-pkix-ocsp-nocheck`, RFC 6960 §4.2.2.2.1), nor are OCSP nonces.
+//!
+//! # Not done here
+//!
+//! * Signatures on messages (CMS): [`smime-cms`](https://docs.rs/smime-cms); this crate
+//!   validates the certificates a verified signature names.
+//! * Storing certificates and choosing one to encrypt to:
+//!   [`smime-keystore`](https://docs.rs/smime-keystore); finding them in LDAP or DNS:
+//!   [`smime-directory`](https://docs.rs/smime-directory).
+//! * Whole mails (who signed, from which address, with which result): the
+//!   [`smime`](https://docs.rs/smime) facade.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
