@@ -1,11 +1,67 @@
 //! Finding recipients' certificates in key directories: LDAP (OpenKeys-style, [`ldap`]) and
 //! DNS SMIMEA records (RFC 8162, [`smimea`]).
 //!
+//! When a mail is to be encrypted to someone whose certificate is not known yet, this crate
+//! asks public key directories for it: LDAP servers such as the German OpenKeys directory, and
+//! DNS SMIMEA records (validated by DNSSEC when the resolver can). It returns what it found,
+//! with where it came from; it does not decide whether to trust it.
+//!
 //! A [`CertDirectory`] answers for one address with the certificates it holds, each with
-//! where it came from ([`Found`]). Directories are asynchronous (tokio); [`lookup_blocking`]
-//! serves simple programs and the `smime` command. [`compose::Lookup`] asks several in the
-//! caller's order, with a cache, validation of everything found, and the domain certificate
-//! as fallback.
+//! where it came from ([`Found`]); [`ldap::LdapDirectory`] and [`smimea::SmimeaDirectory`] are
+//! the two kinds. Directories are asynchronous (tokio); [`lookup_blocking`] serves simple
+//! programs and the `smime` command. [`compose::Lookup`] asks several in the caller's order,
+//! with a cache, validation of everything found (by a check the caller passes), and the domain
+//! certificate as fallback.
+//!
+//! # Example
+//!
+//! The DNS name under which an address's SMIMEA record is published (the address and hash of
+//! RFC 7929 §3, which RFC 8162 §3 uses the same way), and a record as DNS returns it:
+//!
+//! ```
+//! use smime_directory::smimea::{CertUsage, RecordError, SmimeaRecord, owner_name};
+//!
+//! let name = owner_name("hugh@example.com")?;
+//! assert_eq!(
+//!     name,
+//!     "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6._smimecert.example.com."
+//! );
+//!
+//! // "3 1 1 <SHA-256 of the public key>": DANE-EE, trusted by the (DNSSEC-signed) zone alone.
+//! let mut rdata = vec![3, 1, 1];
+//! rdata.extend([0xab; 32]);
+//! let record = SmimeaRecord::from_rdata(&rdata)?;
+//! assert_eq!(record.usage(), CertUsage::DaneEe);
+//! assert!(record.certificate().is_none()); // a digest, not the certificate itself
+//! assert_eq!(
+//!     SmimeaRecord::from_rdata(&[3, 1, 1, 0xab]),
+//!     Err(RecordError::DigestLength { got: 1, want: 32 })
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Asking an LDAP directory needs a server, so this sketch is only compiled:
+//!
+//! ```no_run
+//! use smime_directory::ldap::{LdapConfig, LdapDirectory};
+//! use smime_directory::lookup_blocking;
+//!
+//! let config = LdapConfig::from_url("ldaps://ldap.example.com/o=Example")?;
+//! let directory = LdapDirectory::new(config)?;
+//! for found in lookup_blocking(&directory, "bob@example.com")? {
+//!     println!("{} from {}", found.certificate.tbs_certificate().subject(), found.source);
+//! }
+//! # Ok::<(), smime_directory::DirectoryError>(())
+//! ```
+//!
+//! # Not done here
+//!
+//! * Whether a certificate found is valid, trusted and fit for encryption to the address:
+//!   [`smime_pkix`], through the check given to [`compose::Lookup`]. Whether DNSSEC validated
+//!   an SMIMEA answer is reported with it ([`Source::Smimea`]), for the caller to weigh.
+//! * Keeping what was found: [`smime-keystore`](https://docs.rs/smime-keystore)'s
+//!   `CertStore`; encrypting to it: the [`smime`](https://docs.rs/smime) facade
+//!   (`encrypt_mail_with_directories`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
