@@ -1,17 +1,51 @@
 //! S/MIME 4.0 (RFC 8551) for Rust: sign, verify, encrypt and decrypt whole mails.
 //!
-//! The facade composes the crates of the workspace: [`smime_mime`] splits a mail into its outer
-//! headers and the MIME entity and writes the S/MIME structures, [`smime_cms`] builds and opens
-//! the CMS objects, [`smime_crypto`] supplies the algorithms and keys.
+//! This crate works on whole mails as a mail program or gateway has them (RFC 5322 bytes): it
+//! signs and encrypts outgoing mail, decrypts and verifies incoming mail and says who signed
+//! it and whether that can be trusted, decides per recipient whether a mail can go out
+//! encrypted, and ties in the key and certificate stores and the key directories. It
+//! composes the crates of the workspace: [`smime_mime`] splits a mail into its outer headers
+//! and the MIME entity and writes the S/MIME structures, [`smime_cms`] builds and opens the
+//! CMS objects, [`smime_crypto`] supplies the algorithms and keys, [`smime_pkix`] validates
+//! certificates, [`smime_keystore`] keeps keys and certificates and [`smime_directory`] finds
+//! missing ones.
 //!
-//! ```no_run
-//! # fn demo(mail: &[u8], cert: &x509_cert::Certificate, key: &smime::SoftwareKey,
-//! #         bob: &x509_cert::Certificate) -> Result<(), smime::Error> {
-//! use std::time::SystemTime;
-//! let provider = smime::DEFAULT_PROVIDER;
-//! let signed = smime::sign_mail(mail, cert, key, &[], &smime::SignOptions::new(SystemTime::now()), &provider)?;
-//! let sealed = smime::encrypt_mail(&signed, &[bob.clone()], &smime::EncryptOptions::new(SystemTime::now()), &provider)?;
-//! # Ok(()) }
+//! The entry points: [`sign_mail`], [`encrypt_mail`], [`decrypt_mail`], [`verify_mail`] and
+//! [`open_mail`] (every layer of a received mail at once); with the stores,
+//! [`sign_mail_as_sender`], [`encrypt_mail_to_recipients`], [`decrypt_mail_with_store`] and
+//! [`harvest`]; for gateways, [`pre_send_check`], [`apply_policy`] and [`process_inbound`].
+//!
+//! # Example
+//!
+//! Alice signs a mail and encrypts it (to herself here); it is decrypted and the signature
+//! verified against her CA, all in memory (certificates and key are test vectors of this
+//! crate):
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use smime::{DEFAULT_PROVIDER, EncryptOptions, SignOptions, VerifyOptions};
+//!
+//! let ca = smime::load_certificates(include_bytes!("../tests/data/ca.pem"))?;
+//! let alice = smime::load_certificates(include_bytes!("../tests/data/alice.pem"))?.remove(0);
+//! let key = smime::load_private_key(include_bytes!("../tests/data/alice.key"))?;
+//! let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_798_761_600); // 2027-01-01
+//! let mail = b"From: Alice <alice@example.com>\r\nSubject: Hi\r\n\r\nHello, Bob\r\n";
+//! let provider = &DEFAULT_PROVIDER;
+//!
+//! let signed = smime::sign_mail(mail, &alice, &key, &[], &SignOptions::new(time), provider)?;
+//! let sealed = smime::encrypt_mail(&signed, &[alice.clone()], &EncryptOptions::new(time), provider)?;
+//!
+//! let opened = smime::decrypt_mail(&sealed, &alice, &key, provider)?;
+//! let trust_ca = VerifyOptions::new(&ca, time);
+//! let report = smime::verify_mail(opened.output(), &trust_ca, provider)?;
+//! assert!(report.all_good());
+//! assert_eq!(report.signers()[0].address_matches(), Some(true)); // From: is in the certificate
+//! assert!(report.output().ends_with(b"Hello, Bob\r\n"));
+//!
+//! // A changed body no longer verifies.
+//! let forged = String::from_utf8(signed)?.replace("Hello, Bob", "Hello, Eve");
+//! assert!(!smime::verify_mail(forged.as_bytes(), &trust_ca, provider)?.all_good());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Every operation takes the time of use from the caller and never reads the clock itself.
@@ -22,6 +56,14 @@
 //! trust anchors or certificates the user approved, revocation against the CRLs given
 //! (soft-fail by default, required on request), and the S/MIME profile (RFC 8550).
 //! Certificates to encrypt to must be valid and fit the S/MIME profile for encryption.
+//!
+//! # Not done here
+//!
+//! * Sending and fetching mail (SMTP, IMAP) is the caller's; so is asking the user (a
+//!   password, an approval): the reports say what to ask.
+//! * The `smime` command is the `smime-cli` crate, a thin program over this one.
+//! * Single steps without the whole-mail flow are in the crates re-exported here, for
+//!   example [`smime_cms::SignedDataBuilder`] for a CMS signature over any content.
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![warn(missing_docs)]
