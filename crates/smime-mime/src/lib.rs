@@ -61,12 +61,17 @@ mod error;
 mod header;
 mod multipart;
 mod parse;
+mod protect;
 mod split;
 mod write;
 
 pub use canon::{canonicalize, canonicalize_with_limits};
 pub use error::Error;
 pub use parse::{Layer, parse_layer};
+pub use protect::{
+    HeaderDifference, HpKind, NEUTRAL_SUBJECT, PROTECTED_HEADER_FIELDS, ProtectedHeaders,
+    protect_headers, read_protected_headers,
+};
 pub use split::{SplitMail, join_mail, prepend_outer_headers, split_mail, split_mail_with_limits};
 pub use write::{SmimeType, micalg_for_digest_oid, write_multipart_signed, write_pkcs7_mime};
 

@@ -29,11 +29,16 @@ pub struct InboundOutcome {
     pub harvested: Vec<Harvest>,
     /// The result headers added, as (name, value).
     pub headers: Vec<(String, String)>,
+    /// The header protection (RFC 9788) found, with the outer fields that differed.
+    pub header_protection: Option<smime_mime::ProtectedHeaders>,
 }
 
 /// Processes a received mail: decrypts with `keys`, verifies with `options`, harvests valid
 /// signers into `certs`, and adds result headers: `X-Smime-Encrypted` (cipher, or `no`),
-/// `X-Smime-Signed` (one per signer: its line, or `no`). A mail without S/MIME passes with
+/// `X-Smime-Signed` (one per signer: its line, or `no`), `X-Smime-Header-Protection`
+/// (`clear` or `cipher` and the outer fields that differed from the protected ones — by the
+/// sender's will, like a neutral subject, or changed in transit — or `no`). With header
+/// protection, the delivered mail shows the protected fields. A mail without S/MIME passes with
 /// `no` in both. Incoming headers starting with `X-Smime-` are removed from the mail first, so
 /// that a sender cannot forge a result.
 ///
@@ -55,9 +60,13 @@ pub fn process_inbound(
         options,
         provider,
     );
-    let (layers, inner) = match opened {
-        Ok(report) => (report.layers().to_vec(), report.output().to_vec()),
-        Err(Error::NotSmime { .. }) => (Vec::new(), mail.clone()),
+    let (layers, inner, header_protection) = match opened {
+        Ok(report) => (
+            report.layers().to_vec(),
+            report.output().to_vec(),
+            report.header_protection().cloned(),
+        ),
+        Err(Error::NotSmime { .. }) => (Vec::new(), mail.clone(), None),
         Err(e) => return Err(e),
     };
     let mut harvested = Vec::new();
@@ -83,6 +92,10 @@ pub fn process_inbound(
     if !signed {
         headers.push((format!("{RESULT_HEADER_PREFIX}Signed"), "no".into()));
     }
+    headers.push((
+        format!("{RESULT_HEADER_PREFIX}Header-Protection"),
+        describe_protection(header_protection.as_ref()),
+    ));
     let mut text = Vec::new();
     for (name, value) in &headers {
         text.extend_from_slice(
@@ -97,7 +110,31 @@ pub fn process_inbound(
         layers,
         harvested,
         headers,
+        header_protection,
     })
+}
+
+/// The value of `X-Smime-Header-Protection`.
+fn describe_protection(protection: Option<&smime_mime::ProtectedHeaders>) -> String {
+    let Some(p) = protection else {
+        return "no".into();
+    };
+    if p.differences.is_empty() {
+        return format!("{}; outer fields match", p.kind.as_str());
+    }
+    let differing: Vec<String> = p
+        .differences
+        .iter()
+        .map(|d| {
+            let why = if d.by_sender {
+                "set by the sender"
+            } else {
+                "changed in transit"
+            };
+            format!("{} ({why})", d.name)
+        })
+        .collect();
+    format!("{}; differs: {}", p.kind.as_str(), differing.join(", "))
 }
 
 /// `mail` without the header fields that start with [`RESULT_HEADER_PREFIX`].

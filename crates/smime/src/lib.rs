@@ -88,7 +88,7 @@ pub use policy::{
     Mode, Outgoing, PolicyOutcome, PolicyRules, Protection, RecipientReport, RecipientStatus,
     apply_policy, pre_send_check,
 };
-pub use protect::{EncryptOptions, SignOptions, encrypt_mail, sign_mail};
+pub use protect::{EncryptOptions, HeaderProtection, SignOptions, encrypt_mail, sign_mail};
 pub use stored::{
     DirectoryLookup, Harvest, StoreEncryption, decrypt_mail_with_store, directory_validator,
     encrypt_mail_to_recipients, encrypt_mail_with_directories, harvest, header_addresses,

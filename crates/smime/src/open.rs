@@ -38,6 +38,8 @@ fn read_input(input: &[u8], limits: &smime_mime::Limits) -> Result<Input, Error>
 #[must_use]
 pub struct DecryptReport {
     output: Vec<u8>,
+    /// Where the released entity starts in `output` (after the outer headers put in front).
+    pub(crate) inner_start: usize,
     cipher: ContentEncryptionAlgorithm,
     key_management: smime_cms::KeyManagement,
     authenticated: bool,
@@ -126,11 +128,13 @@ pub(crate) fn decrypt_with(
     let key_management = decrypted.key_management().clone();
     let authenticated = decrypted.is_authenticated();
     let content = decrypted.into_content();
+    let content_len = content.len();
     let output = match outer {
         Some(outer) => smime_mime::prepend_outer_headers(&outer, &content),
         None => content,
     };
     Ok(DecryptReport {
+        inner_start: output.len().saturating_sub(content_len),
         output,
         cipher,
         key_management,
@@ -531,6 +535,8 @@ impl SignerSummary {
 #[must_use = "a verification report must be looked at"]
 pub struct VerifyReport {
     output: Vec<u8>,
+    /// Where the signed entity starts in `output` (after the outer headers put in front).
+    pub(crate) inner_start: usize,
     signers: Vec<SignerSummary>,
 }
 
@@ -615,11 +621,16 @@ pub fn verify_mail(
         .map(|s| summarise(s, &carried, from.as_deref(), options, provider))
         .collect();
     let content = received.unwrap_or_else(|| report.into_content());
+    let content_len = content.len();
     let output = match outer {
         Some(outer) => smime_mime::prepend_outer_headers(&outer, &content),
         None => content,
     };
-    Ok(VerifyReport { output, signers })
+    Ok(VerifyReport {
+        inner_start: output.len().saturating_sub(content_len),
+        output,
+        signers,
+    })
 }
 
 fn signed_data(

@@ -10,13 +10,16 @@
 //! recipients get their own envelope, so that the other recipients cannot see them in the
 //! RecipientInfos, and the Bcc header is removed from every copy.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use smime_crypto::CryptoProvider;
-use smime_keystore::{CertEntry, CertStore, KeyStore};
+use smime_keystore::{CertEntry, CertStore, KeyStore, OwnIdentity};
 
-use crate::stored::{choose_cipher, header_addresses, recipient_certificate};
-use crate::{EncryptOptions, Error, SignOptions, encrypt_mail, sign_mail_as_sender};
+use crate::stored::signing_identity;
+use crate::stored::{encrypt_to_entries, header_addresses, recipient_certificate};
+use crate::{EncryptOptions, Error, HeaderProtection, SignOptions, sign_mail};
 
 /// What to do with a mail whose recipients may lack certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,18 @@ pub struct PolicyRules {
     pub recipient_domains: HashMap<String, Mode>,
     /// Per recipient address.
     pub recipients: HashMap<String, Mode>,
+    /// Domain signing identities: sender domain → the address of the own identity that signs
+    /// mail from that domain when the sender has no signing identity of their own (for
+    /// example `example.com` → `postmaster@example.com`). The sender's own identity wins.
+    pub domain_signers: HashMap<String, String>,
+    /// Header protection (RFC 9788) on every message: Subject, From, To, Cc, Date,
+    /// Message-ID… inside the signature (`hp="clear"`) or the encryption (`hp="cipher"`).
+    /// On by default.
+    pub header_protection: bool,
+    /// The outer Subject of encrypted messages, when the operator wants the real one hidden
+    /// (RFC 9788 suggests [`NEUTRAL_SUBJECT`](smime_mime::NEUTRAL_SUBJECT), `[...]`); the
+    /// recipient's client shows the protected one. Needs `header_protection`.
+    pub neutral_subject: Option<String>,
 }
 
 impl PolicyRules {
@@ -71,6 +86,42 @@ impl PolicyRules {
             sender_domains: HashMap::new(),
             recipient_domains: HashMap::new(),
             recipients: HashMap::new(),
+            domain_signers: HashMap::new(),
+            header_protection: true,
+            neutral_subject: None,
+        }
+    }
+
+    /// The own identity that signs mail from `sender`: the sender's own, else the domain
+    /// signing identity of the sender's domain (see [`domain_signers`](Self::domain_signers)).
+    /// Returns the identity's address with it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoIdentity`] when neither exists; [`Error::Store`].
+    pub fn signing_identity(
+        &self,
+        keys: &dyn KeyStore,
+        sender: &str,
+        time: SystemTime,
+    ) -> Result<(String, OwnIdentity), Error> {
+        if let Some(own) = signing_identity(keys, sender, time)? {
+            return Ok((sender.to_owned(), own));
+        }
+        let domain = sender
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_lowercase())
+            .unwrap_or_default();
+        match self.domain_signers.get(&domain) {
+            Some(address) => match signing_identity(keys, address, time)? {
+                Some(identity) => Ok((address.clone(), identity)),
+                None => Err(Error::NoIdentity {
+                    address: format!("{sender} (nor the domain signing identity {address})"),
+                }),
+            },
+            None => Err(Error::NoIdentity {
+                address: sender.to_owned(),
+            }),
         }
     }
 
@@ -222,6 +273,9 @@ pub struct Outgoing {
 pub struct PolicyOutcome {
     /// The mode that decided the message (the strictest of its recipients').
     pub mode: Mode,
+    /// The address of the identity that signed: the sender's, or the domain signing
+    /// identity's.
+    pub signer: String,
     /// The messages to send.
     pub messages: Vec<Outgoing>,
     /// Recipients who get nothing, and why.
@@ -233,9 +287,13 @@ pub struct PolicyOutcome {
     pub report: Vec<RecipientReport>,
 }
 
-/// Applies the sending policy to a mail: signs it as its sender (identity from `keys`),
-/// encrypts it as the recipients' modes and certificates allow, Bcc recipients in envelopes of
-/// their own.
+/// Applies the sending policy to a mail: signs it as its sender (identity from `keys`, or the
+/// domain signing identity the rules name), encrypts it as the recipients' modes and
+/// certificates allow, Bcc recipients in envelopes of their own. With
+/// [`PolicyRules::header_protection`], signed-only copies carry `hp="clear"` and encrypted
+/// ones `hp="cipher"` (and the neutral subject outside, when set); `sign.header_protection`
+/// is not used. The content cipher follows the recipients' announced capabilities (AES-GCM
+/// only when every one announced it), and RSA recipients who announced RSAES-OAEP get it.
 ///
 /// # Errors
 ///
@@ -258,7 +316,37 @@ pub fn apply_policy(
         .unwrap_or(rules.default);
     // Every copy goes out without the Bcc header.
     let mail = without_header(mail, "bcc")?;
-    let signed = sign_mail_as_sender(&mail, keys, sign, provider)?;
+    let sender = header_addresses(&mail, &["from"])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NoIdentity {
+            address: "(the mail has no From address)".into(),
+        })?;
+    let (signer, identity) = rules.signing_identity(keys, &sender, sign.time)?;
+    let sign_with = |protection: Option<HeaderProtection>| {
+        let mut options = sign.clone();
+        options.header_protection = protection.filter(|_| rules.header_protection);
+        sign_mail(
+            &mail,
+            &identity.certificate,
+            identity.key.as_ref(),
+            &identity.chain,
+            &options,
+            provider,
+        )
+    };
+    // One signature for the copies sent in clear, one for the encrypted ones (their header
+    // protection differs), each made only when needed.
+    let for_clear = OnceCell::new();
+    let signed_for_clear = || lazy(&for_clear, || sign_with(Some(HeaderProtection::Clear)));
+    let for_encryption = OnceCell::new();
+    let signed_for_encryption = || {
+        lazy(&for_encryption, || {
+            sign_with(Some(HeaderProtection::Cipher {
+                neutral_subject: rules.neutral_subject.clone(),
+            }))
+        })
+    };
     let usable = |r: &RecipientReport| match &r.status {
         RecipientStatus::Usable { entry, .. } => Some((**entry).clone()),
         RecipientStatus::Unusable { .. } => None,
@@ -271,18 +359,21 @@ pub fn apply_policy(
     let missing: Vec<&RecipientReport> = report.iter().filter(|r| usable(r).is_none()).collect();
     let mut outcome = PolicyOutcome {
         mode,
+        signer,
         messages: Vec::new(),
         refused: Vec::new(),
         downgraded: Vec::new(),
         report: Vec::new(),
     };
-    let signed_only = |recipients: Vec<String>| Outgoing {
-        recipients,
-        protection: Protection::SignedOnly,
-        mail: signed.clone(),
+    let signed_only = |recipients: Vec<String>| -> Result<Outgoing, Error> {
+        Ok(Outgoing {
+            recipients,
+            protection: Protection::SignedOnly,
+            mail: signed_for_clear()?.clone(),
+        })
     };
     match mode {
-        Mode::SignOnly => outcome.messages.push(signed_only(all)),
+        Mode::SignOnly => outcome.messages.push(signed_only(all)?),
         Mode::Opportunistic if !missing.is_empty() => {
             for r in &report {
                 let why = if usable(r).is_some() {
@@ -292,7 +383,7 @@ pub fn apply_policy(
                 };
                 outcome.downgraded.push((r.address.clone(), why));
             }
-            outcome.messages.push(signed_only(all));
+            outcome.messages.push(signed_only(all)?);
         }
         Mode::Required if !missing.is_empty() => {
             for r in &report {
@@ -320,14 +411,17 @@ pub fn apply_policy(
                 .filter_map(|r| usable(r).map(|e| (r.address.clone(), e)))
                 .collect();
             if !open.is_empty() {
-                outcome
-                    .messages
-                    .push(encrypted(&signed, open, encrypt, provider)?);
+                outcome.messages.push(encrypted(
+                    signed_for_encryption()?,
+                    open,
+                    encrypt,
+                    provider,
+                )?);
             }
             for r in report.iter().filter(|r| r.bcc) {
                 if let Some(e) = usable(r) {
                     outcome.messages.push(encrypted(
-                        &signed,
+                        signed_for_encryption()?,
                         vec![(r.address.clone(), e)],
                         encrypt,
                         provider,
@@ -340,7 +434,7 @@ pub fn apply_policy(
                     for r in &missing {
                         outcome.downgraded.push((r.address.clone(), reason(r)));
                     }
-                    outcome.messages.push(signed_only(rest));
+                    outcome.messages.push(signed_only(rest)?);
                 } else {
                     for r in &missing {
                         outcome.refused.push((r.address.clone(), reason(r)));
@@ -353,6 +447,18 @@ pub fn apply_policy(
     Ok(outcome)
 }
 
+/// The value of `cell`, made by `make` the first time.
+fn lazy(
+    cell: &OnceCell<Vec<u8>>,
+    make: impl FnOnce() -> Result<Vec<u8>, Error>,
+) -> Result<&Vec<u8>, Error> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = make()?;
+    Ok(cell.get_or_init(|| v))
+}
+
 /// An encrypted copy of `signed` to `recipients`.
 fn encrypted(
     signed: &[u8],
@@ -361,16 +467,10 @@ fn encrypted(
     provider: &CryptoProvider,
 ) -> Result<Outgoing, Error> {
     let entries: Vec<CertEntry> = recipients.iter().map(|(_, e)| e.clone()).collect();
-    let mut options = options.clone();
-    options.cipher = choose_cipher(&entries, options.cipher);
-    options.validation = None;
-    let certs: Vec<_> = entries.into_iter().map(|e| e.certificate).collect();
-    let mail = encrypt_mail(signed, &certs, &options, provider)?;
+    let (mail, cipher) = encrypt_to_entries(signed, &entries, options, provider)?;
     Ok(Outgoing {
         recipients: recipients.into_iter().map(|(a, _)| a).collect(),
-        protection: Protection::SignedAndEncrypted {
-            cipher: options.cipher,
-        },
+        protection: Protection::SignedAndEncrypted { cipher },
         mail,
     })
 }

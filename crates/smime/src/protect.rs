@@ -25,6 +25,40 @@ pub struct SignOptions {
     /// The signing time written into the signature, and the time the signer's certificate
     /// must be valid at.
     pub time: SystemTime,
+    /// Header protection (RFC 9788): copies of Subject, From, To, Cc, Date, Message-ID (and
+    /// the other [`PROTECTED_HEADER_FIELDS`](smime_mime::PROTECTED_HEADER_FIELDS)) inside
+    /// the signed part. `None` (the default) signs the entity as it is.
+    pub header_protection: Option<HeaderProtection>,
+}
+
+/// Header protection (RFC 9788) to apply when signing or encrypting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderProtection {
+    /// For a mail that is signed and sent in clear: `hp="clear"`, the outer headers unchanged.
+    Clear,
+    /// For a mail that is (or, when signing, will next be) encrypted: `hp="cipher"`, the
+    /// outer fields recorded in `HP-Outer`, and the outer `Subject` replaced by
+    /// `neutral_subject` when set (RFC 9788 suggests `[...]`,
+    /// [`NEUTRAL_SUBJECT`](smime_mime::NEUTRAL_SUBJECT)).
+    Cipher {
+        /// The outer `Subject` to show instead of the real one.
+        neutral_subject: Option<String>,
+    },
+}
+
+impl HeaderProtection {
+    /// Applies it to a split mail (the entity gets the protected copies).
+    pub(crate) fn apply(&self, split: &smime_mime::SplitMail) -> smime_mime::SplitMail {
+        match self {
+            Self::Clear => smime_mime::protect_headers(split, smime_mime::HpKind::Clear, None),
+            Self::Cipher { neutral_subject } => smime_mime::protect_headers(
+                split,
+                smime_mime::HpKind::Cipher,
+                neutral_subject.as_deref(),
+            ),
+        }
+    }
 }
 
 impl SignOptions {
@@ -34,7 +68,13 @@ impl SignOptions {
             opaque: false,
             scheme: None,
             time,
+            header_protection: None,
         }
+    }
+    /// Protects the header fields (RFC 9788) as `protection` says.
+    pub fn with_header_protection(mut self, protection: HeaderProtection) -> Self {
+        self.header_protection = Some(protection);
+        self
     }
     /// Writes an opaque signature.
     pub fn opaque(mut self) -> Self {
@@ -71,7 +111,10 @@ pub fn sign_mail(
             subject: subject(cert),
         });
     }
-    let split = smime_mime::split_mail(mail)?;
+    let mut split = smime_mime::split_mail(mail)?;
+    if let Some(protection) = &options.header_protection {
+        split = protection.apply(&split);
+    }
     let entity = smime_mime::canonicalize(&split.entity)?;
     let scheme = options.scheme.unwrap_or_else(|| key.default_scheme());
     let mut builder = SignedDataBuilder::new(provider).with_signing_time(options.time);
@@ -115,6 +158,11 @@ pub struct EncryptOptions<'a> {
     ///
     /// [`verify_mail`]: crate::verify_mail
     pub validation: Option<VerifyOptions<'a>>,
+    /// Header protection (RFC 9788) for content that is not signed yet: any value writes
+    /// `hp="cipher"` (with the neutral subject of [`HeaderProtection::Cipher`]). Content that
+    /// is already an S/MIME signature is left as it is (changing it would break the
+    /// signature): for signed-then-encrypted mail, sign with [`HeaderProtection::Cipher`].
+    pub header_protection: Option<HeaderProtection>,
 }
 
 impl<'a> EncryptOptions<'a> {
@@ -125,7 +173,13 @@ impl<'a> EncryptOptions<'a> {
             key_transport: KeyTransportScheme::RsaPkcs1v15,
             time,
             validation: None,
+            header_protection: None,
         }
+    }
+    /// Protects the header fields (RFC 9788) of content that is not signed yet.
+    pub fn with_header_protection(mut self, protection: HeaderProtection) -> Self {
+        self.header_protection = Some(protection);
+        self
     }
     /// Validates recipient certificates with `validation` (trust anchors, approvals, CRLs,
     /// fetching, revocation policy) besides their validity and profile; `validation.time`
@@ -162,7 +216,21 @@ pub fn encrypt_mail(
     options: &EncryptOptions<'_>,
     provider: &CryptoProvider,
 ) -> Result<Vec<u8>, Error> {
-    for cert in recipients {
+    let with_schemes: Vec<(&Certificate, KeyTransportScheme)> = recipients
+        .iter()
+        .map(|c| (c, options.key_transport))
+        .collect();
+    encrypt_mail_with(mail, &with_schemes, options, provider)
+}
+
+/// [`encrypt_mail`] with the RSA key transport chosen per recipient.
+pub(crate) fn encrypt_mail_with(
+    mail: &[u8],
+    recipients: &[(&Certificate, KeyTransportScheme)],
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<Vec<u8>, Error> {
+    for (cert, _) in recipients {
         check_recipient(cert, options.time)?;
         if let Some(validation) = &options.validation {
             let _trusted = validate_certificate(cert, &[], validation, provider)
@@ -173,15 +241,24 @@ pub fn encrypt_mail(
                 })?;
         }
     }
-    let (first, rest) = recipients
+    let ((first, first_scheme), rest) = recipients
         .split_first()
         .ok_or_else(|| Error::Cms(smime_cms::Error::Build("no recipients".into())))?;
-    let split = smime_mime::split_mail(mail)?;
+    let mut split = smime_mime::split_mail(mail)?;
+    if let Some(protection) = &options.header_protection
+        && !is_smime_entity(&split.entity)
+    {
+        let neutral_subject = match protection {
+            HeaderProtection::Cipher { neutral_subject } => neutral_subject.clone(),
+            HeaderProtection::Clear => None,
+        };
+        split = HeaderProtection::Cipher { neutral_subject }.apply(&split);
+    }
     let entity = smime_mime::canonicalize(&split.entity)?;
-    let mut builder = EnvelopeBuilder::new(provider, options.cipher)?
-        .recipient_with(first, options.key_transport)?;
-    for cert in rest {
-        builder = builder.recipient_with(cert, options.key_transport)?;
+    let mut builder =
+        EnvelopeBuilder::new(provider, options.cipher)?.recipient_with(first, *first_scheme)?;
+    for (cert, scheme) in rest {
+        builder = builder.recipient_with(cert, *scheme)?;
     }
     let der = builder.encrypt(&entity)?;
     let smime_type = if options.cipher.is_aead() {
@@ -193,4 +270,12 @@ pub fn encrypt_mail(
         &split.outer_headers,
         &smime_mime::write_pkcs7_mime(&der, smime_type),
     ))
+}
+
+/// Whether a MIME entity is already an S/MIME structure (signed or encrypted).
+fn is_smime_entity(entity: &[u8]) -> bool {
+    matches!(
+        smime_mime::parse_layer(entity, &smime_mime::Limits::default()),
+        Ok(smime_mime::Layer::MultipartSigned { .. } | smime_mime::Layer::Pkcs7Mime { .. })
+    )
 }

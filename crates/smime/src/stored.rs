@@ -4,7 +4,10 @@
 
 use std::time::SystemTime;
 
-use smime_crypto::{ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter};
+use smime_crypto::{
+    ContentEncryptionAlgorithm, CryptoProvider, KeyAgreer, KeyTransportDecrypter,
+    KeyTransportScheme,
+};
 use smime_directory::Found;
 use smime_directory::compose::{Lookup, LookupResult};
 use smime_keystore::{
@@ -17,7 +20,7 @@ use x509_cert::Certificate;
 use crate::certs::subject;
 use crate::open::decrypt_with;
 use crate::{
-    DecryptReport, EncryptOptions, Error, SignOptions, VerifyReport, encrypt_mail, sign_mail,
+    DecryptReport, EncryptOptions, Error, SignOptions, VerifyReport, sign_mail,
     validate_certificate,
 };
 
@@ -144,7 +147,7 @@ pub struct StoreEncryption {
 /// # Errors
 ///
 /// [`Error::NoUsableCertificate`] listing every address without a usable certificate (and
-/// why), so that nothing is sent in clear by accident; otherwise as [`encrypt_mail`].
+/// why), so that nothing is sent in clear by accident; otherwise as [`encrypt_mail`](crate::encrypt_mail).
 pub fn encrypt_mail_to_recipients(
     mail: &[u8],
     store: &dyn CertStore,
@@ -225,6 +228,53 @@ pub(crate) fn choose_cipher(
     } else {
         default
     }
+}
+
+/// The RSA key transport for a recipient: the one `requested` names when it is OAEP; else
+/// RSAES-OAEP when the owner announced it in their smimeCapabilities (an announcement without
+/// parameters means RFC 4055's defaults, SHA-1 with MGF1-SHA-1, which every OAEP
+/// implementation decrypts); else PKCS#1 v1.5, which every S/MIME client decrypts.
+pub(crate) fn choose_key_transport(
+    entry: &CertEntry,
+    requested: KeyTransportScheme,
+) -> KeyTransportScheme {
+    if requested != KeyTransportScheme::RsaPkcs1v15 {
+        requested
+    } else if entry.capabilities.contains(&smime_crypto::oid::RSAES_OAEP) {
+        KeyTransportScheme::RsaOaep {
+            hash: smime_crypto::HashAlg::Sha1,
+            mgf_hash: smime_crypto::HashAlg::Sha1,
+        }
+    } else {
+        KeyTransportScheme::RsaPkcs1v15
+    }
+}
+
+/// Encrypts `mail` to the chosen (already validated) entries: the content cipher from their
+/// announced capabilities ([`choose_cipher`]), the RSA key transport per recipient
+/// ([`choose_key_transport`]). Returns the mail and the cipher.
+pub(crate) fn encrypt_to_entries(
+    mail: &[u8],
+    entries: &[CertEntry],
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<(Vec<u8>, ContentEncryptionAlgorithm), Error> {
+    let cipher = choose_cipher(entries, options.cipher);
+    let mut options = options.clone();
+    options.cipher = cipher;
+    // The selection already validated the certificates.
+    options.validation = None;
+    let recipients: Vec<(&Certificate, KeyTransportScheme)> = entries
+        .iter()
+        .map(|e| {
+            (
+                &e.certificate,
+                choose_key_transport(e, options.key_transport),
+            )
+        })
+        .collect();
+    let mail = crate::protect::encrypt_mail_with(mail, &recipients, &options, provider)?;
+    Ok((mail, cipher))
 }
 
 /// The certificate [`select_for_encryption`] chooses for `address` (checked with
@@ -367,13 +417,7 @@ fn encrypt_to_recipients(
     if !missing.is_empty() {
         return Err(Error::NoUsableCertificate { missing });
     }
-    let cipher = choose_cipher(&chosen, options.cipher);
-    let mut options = options.clone();
-    options.cipher = cipher;
-    // The selection already validated the certificates.
-    options.validation = None;
-    let certs: Vec<Certificate> = chosen.into_iter().map(|e| e.certificate).collect();
-    let mail = encrypt_mail(mail, &certs, &options, provider)?;
+    let (mail, cipher) = encrypt_to_entries(mail, &chosen, options, provider)?;
     Ok(StoreEncryption {
         mail,
         selections,

@@ -28,6 +28,7 @@ pub enum LayerReport {
 pub struct OpenReport {
     layers: Vec<LayerReport>,
     output: Vec<u8>,
+    header_protection: Option<smime_mime::ProtectedHeaders>,
 }
 
 impl OpenReport {
@@ -38,6 +39,13 @@ impl OpenReport {
     /// The innermost entity, with the outer headers it does not carry itself.
     pub fn output(&self) -> &[u8] {
         &self.output
+    }
+    /// The header protection (RFC 9788) the innermost entity carried: its kind, the
+    /// protected fields, and the outer fields that differ from them (the sender's neutral
+    /// subject, or changes made in transit). When present, [`output`](Self::output) carries
+    /// the protected fields, not the outer ones.
+    pub fn header_protection(&self) -> Option<&smime_mime::ProtectedHeaders> {
+        self.header_protection.as_ref()
     }
     /// Consumes the report and returns the innermost entity.
     pub fn into_output(self) -> Vec<u8> {
@@ -131,6 +139,7 @@ pub(crate) fn open_layers(
 ) -> Result<OpenReport, Error> {
     let mut layers = Vec::new();
     let mut current = input.to_vec();
+    let mut inner_start = 0;
     loop {
         let next = next_layer(&current)?;
         if matches!(next, Next::Done) {
@@ -146,12 +155,14 @@ pub(crate) fn open_layers(
             Next::Encrypted => {
                 let report = decrypt(&current)?;
                 current = report.output().to_vec();
+                inner_start = report.inner_start;
                 layers.push(LayerReport::Encrypted(report));
             }
             Next::Signed => {
                 let report = verify_mail(&current, options, provider)?;
                 let certs_only = report.signers().is_empty();
                 current = report.output().to_vec();
+                inner_start = report.inner_start;
                 layers.push(LayerReport::Signed(report.signers().to_vec()));
                 if certs_only {
                     break;
@@ -165,8 +176,20 @@ pub(crate) fn open_layers(
             expected: "signed or encrypted",
         });
     }
+    // Header protection: the innermost entity's protected fields against the fields the
+    // mail arrived with.
+    let mut header_protection = None;
+    if let Ok(received) = smime_mime::split_mail(input)
+        && let Some(inner) = current.get(inner_start..)
+        && let Some((report, delivered)) =
+            smime_mime::read_protected_headers(&received.outer_headers, inner)
+    {
+        current = delivered;
+        header_protection = Some(report);
+    }
     Ok(OpenReport {
         layers,
         output: current,
+        header_protection,
     })
 }
