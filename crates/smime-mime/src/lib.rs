@@ -13,6 +13,7 @@
 //! | [`write_multipart_signed`] / [`write_pkcs7_mime`] | build the S/MIME entities |
 //! | [`parse_layer`] | recognise the outermost S/MIME layer of a received mail |
 //! | [`prepend_outer_headers`] | give the verified or decrypted entity back its outer headers |
+//! | [`protect_headers`] / [`read_protected_headers`] | header protection (RFC 9788): copy `Subject`, `From`, … into the signed or encrypted entity, and compare them on receipt |
 //!
 //! Inputs are untrusted and bounded by [`Limits`]; every failure is a typed [`Error`].
 //!
