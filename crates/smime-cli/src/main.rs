@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-//! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
+//! smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE] [--json]
 //! smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
-//! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+//! smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE] [--json]
+//! smime decrypt --store DIR [--in FILE] [--out FILE] [--json]
 //! smime store [--store DIR] import-p12|export-p12|list|show|new-key|import-cert|approve|remove …
+//! smime store [--store DIR] show ADDRESS [--json]
 //! smime harvest [--store DIR] --trust CA.pem... [--in MAIL]
-//! smime lookup ADDRESS... [--ldap URL]... [--dns …] [--trust CA.pem]... [--save --store DIR]
+//! smime lookup ADDRESS... [--ldap URL]... [--dns …] [--trust CA.pem]... [--store DIR [--save]] [--json]
+//! smime check --store DIR [--in MAIL] [--mode sign-only|opportunistic|required|split|split-allow-unencrypted] [--trust CA.pem]... [trust options as encrypt] [--json]
 //! smime cert show CERT.pem
 //! smime cert approve CERT.pem --approvals FILE [--note TEXT]
 //! smime cert verify CERT.pem --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--purpose sign|encrypt] [--address ADDR]
@@ -32,10 +35,28 @@
 //! signer's, plus the S/MIME profile for `--purpose` (default `sign`) and `--address`, and
 //! prints one line: exit 0 valid, 1 not valid (the reason on stderr).
 //!
+//! `lookup` asks the key directories (`--ldap`, `--dns`) for each address; with `--store DIR`
+//! the store is asked first (then no directory option is needed) and the directories only for
+//! the addresses it has no usable certificate for; `--save` keeps what the directories gave.
+//! Exit 0 when every address has a usable certificate, 1 when some do not.
+//!
+//! `check` is the pre-send check (`smime::pre_send_check`): for every recipient (To, Cc, Bcc)
+//! of the mail, the mode that applies (`--mode`, default `required`) and the certificate the
+//! store has for it, validated with the trust options when given, or why none is usable; one
+//! line per recipient. Exit 0 when every recipient has a usable certificate, 1 when some do not.
+//!
+//! `--json` (verify, decrypt, lookup, store show, check) prints one JSON object on stdout
+//! instead of the text report, `{"schema": "smime/<command>", "version": 1, …}`, documented in
+//! `docs/json.md`; the verified or decrypted content then goes only to `--out`. A failing run
+//! exits as without `--json`, with one line on stderr, and still prints the report when there
+//! is one (a bad signature, a recipient without a certificate).
+//!
 //! Exit codes: 0 success; 1 the message cannot be verified, decrypted or parsed; 2 usage
-//! errors and unreadable or malformed certificate or key files. On failure nothing is written.
+//! errors and unreadable or malformed certificate or key files. On failure nothing is written
+//! (but the `--json` report).
 #![forbid(unsafe_code)]
 
+mod json;
 mod lookup;
 mod store;
 
@@ -50,8 +71,8 @@ use smime::smime_pkix::{
     Approvals, Fingerprint, Identity, PathError, Purpose, check_smime_profile,
 };
 use smime::{
-    Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg,
-    SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
+    Certificate, ContentEncryptionAlgorithm, Crl, DEFAULT_PROVIDER, EncryptOptions, HashAlg, Mode,
+    PolicyRules, RecipientStatus, SignOptions, SignatureScheme, SoftwareKey, VerifyOptions,
 };
 
 /// The timeout of one HTTP exchange (CRL or issuer certificate).
@@ -59,13 +80,13 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const USAGE: &str = "usage:
   smime sign    --cert CERT.pem --key KEY.pem [--chain CA.pem]... [--opaque] [--pss] [--digest sha256|sha384|sha512] [--in FILE] [--out FILE]
-  smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE]
+  smime verify  --trust CA.pem [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--min-rsa-bits BITS] [--allow-sha1] [--in FILE] [--out FILE] [--json]
   smime encrypt --to CERT.pem [--to CERT.pem]... [--cipher aes-128-cbc|aes-256-cbc|aes-128-gcm|aes-256-gcm] [--oaep] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--in FILE] [--out FILE]
-  smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE]
+  smime decrypt --cert CERT.pem --key KEY.pem [--in FILE] [--out FILE] [--json]
   smime store [--store DIR] import-p12 FILE [--password-env VAR]
   smime store [--store DIR] export-p12 ADDRESS --out FILE [--legacy] [--password-env VAR]
   smime store [--store DIR] list
-  smime store [--store DIR] show ADDRESS
+  smime store [--store DIR] show ADDRESS [--json]
   smime store [--store DIR] new-key ADDRESS [--rsa|--ec] [--token LABEL [--pkcs11-module PATH]] --csr FILE
   smime store [--store DIR] import-cert CERT.pem
   smime store [--store DIR] approve SHA256-HEX
@@ -73,8 +94,9 @@ const USAGE: &str = "usage:
   smime harvest [--store DIR] --trust CA.pem... [--in MAIL]
   smime sign    --store DIR [--opaque] [--in FILE] [--out FILE]
   smime encrypt --store DIR [--trust CA.pem]... [--cipher …] [--in FILE] [--out FILE]
-  smime decrypt --store DIR [--in FILE] [--out FILE]
-  smime lookup ADDRESS... [--ldap URL]... [--ldap-ca CA.pem] [--dns] [--dns-server IP:PORT] [--dns-trust-anchor FILE] [--trust CA.pem]... [--save --store DIR]
+  smime decrypt --store DIR [--in FILE] [--out FILE] [--json]
+  smime lookup ADDRESS... [--ldap URL]... [--ldap-ca CA.pem] [--dns] [--dns-server IP:PORT] [--dns-trust-anchor FILE] [--trust CA.pem]... [--store DIR [--save]] [--json]
+  smime check --store DIR [--in MAIL] [--mode sign-only|opportunistic|required|split|split-allow-unencrypted] [--trust CA.pem]... [--system-trust] [--approve CERT.pem|SHA256]... [--approvals FILE] [--intermediates CA.pem]... [--crl FILE]... [--require-revocation] [--offline] [--at RFC3339-TIME] [--json]
   smime encrypt --lookup [--ldap URL]... [--dns ...] [--trust CA.pem]... [--store DIR [--save]] [--cipher …] [--in FILE] [--out FILE]
   smime cert show CERT.pem
   smime cert approve CERT.pem --approvals FILE [--note TEXT]
@@ -170,6 +192,8 @@ struct Args {
     note: Option<String>,
     purpose: Option<String>,
     address: Option<String>,
+    mode: Option<String>,
+    json: bool,
     /// The operands (arguments that are not options) of `cert show` and `cert verify`.
     operands: Vec<PathBuf>,
     input: Option<PathBuf>,
@@ -193,10 +217,16 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             ],
             "verify" => [
                 TRUST_OPTIONS,
-                &["--min-rsa-bits", "--allow-sha1", "--in", "--out"],
+                &["--min-rsa-bits", "--allow-sha1", "--in", "--out", "--json"],
             ]
             .concat(),
-            "lookup" => [TRUST_OPTIONS, DIRECTORY_OPTIONS, &["--save", "--store"]].concat(),
+            "lookup" => [
+                TRUST_OPTIONS,
+                DIRECTORY_OPTIONS,
+                &["--save", "--store", "--json"],
+            ]
+            .concat(),
+            "check" => [TRUST_OPTIONS, &["--store", "--in", "--mode", "--json"]].concat(),
             "encrypt" => [
                 TRUST_OPTIONS,
                 DIRECTORY_OPTIONS,
@@ -205,7 +235,7 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
                 ],
             ]
             .concat(),
-            "decrypt" => vec!["--cert", "--key", "--in", "--out", "--store"],
+            "decrypt" => vec!["--cert", "--key", "--in", "--out", "--store", "--json"],
             "harvest" => [
                 TRUST_OPTIONS,
                 &["--store", "--min-rsa-bits", "--allow-sha1", "--in"],
@@ -213,7 +243,8 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             .concat(),
             "store import-p12" => vec!["--store", "--password-env"],
             "store export-p12" => vec!["--store", "--out", "--legacy", "--password-env"],
-            "store list" | "store show" => vec!["--store", "--out"],
+            "store list" => vec!["--store", "--out"],
+            "store show" => vec!["--store", "--out", "--json"],
             "store new-key" => vec![
                 "--store",
                 "--rsa",
@@ -273,6 +304,8 @@ fn parse_args(command: &str, raw: &[String]) -> Result<Args, Failure> {
             "--note" => args.note = Some(value()?.to_string_lossy().into_owned()),
             "--purpose" => args.purpose = Some(value()?.to_string_lossy().into_owned()),
             "--address" => args.address = Some(value()?.to_string_lossy().into_owned()),
+            "--mode" => args.mode = Some(value()?.to_string_lossy().into_owned()),
+            "--json" => args.json = true,
             "--digest" => args.digest = Some(value()?.to_string_lossy().into_owned()),
             "--cipher" => args.cipher = Some(value()?.to_string_lossy().into_owned()),
             "--in" => args.input = Some(value()?),
@@ -376,13 +409,16 @@ fn write_output(args: &Args, data: &[u8]) -> Result<(), Failure> {
                 .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
             Ok(())
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(data)
-                .and_then(|()| out.flush())
-                .map_err(|e| failed(format!("cannot write stdout: {e}")))
-        }
+        None => write_stdout(data),
     }
+}
+
+/// Writes `data` to stdout.
+fn write_stdout(data: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .map_err(|e| failed(format!("cannot write stdout: {e}")))
 }
 
 fn sign(args: &Args) -> Result<(), Failure> {
@@ -577,6 +613,22 @@ fn verify(args: &Args) -> Result<(), Failure> {
     let options = inputs.options(args);
     let report = smime::verify_mail(&input, &options, &DEFAULT_PROVIDER)
         .map_err(|e| failed(e.to_string()))?;
+    if args.json {
+        // The report goes to stdout whatever the result; the content only to --out, and only
+        // when the mail is valid.
+        let doc = json::verify_doc(&report);
+        let result = if report.signers().is_empty() {
+            Err(failed("no signers: nothing was verified"))
+        } else if !report.all_good() {
+            Err(failed("verification failed"))
+        } else if args.output.is_some() {
+            write_output(args, report.output())
+        } else {
+            Ok(())
+        };
+        json::print("verify", &doc)?;
+        return result;
+    }
     for signer in report.signers() {
         eprintln!("{}", signer.line());
     }
@@ -689,14 +741,100 @@ fn decrypt(args: &Args) -> Result<(), Failure> {
         if args.cert.is_some() || args.key.is_some() {
             return Err(usage("smime decrypt: --store or --cert/--key, not both"));
         }
-        return store::decrypt(args);
+        let (report, cert) = store::decrypt(args)?;
+        return decrypted(args, &report, &cert, true);
     }
     let certs = load_certs(required(&args.cert, "--cert", "decrypt")?)?;
     let key = load_key(required(&args.key, "--key", "decrypt")?)?;
     let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
     let input = read_input(args)?;
     let report = smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER).map_err(classify)?;
-    write_output(args, report.output())
+    decrypted(args, &report, cert, false)
+}
+
+/// Writes what `decrypt` decrypted: the content, or with `--json` the report (and the content
+/// to `--out` when given).
+fn decrypted(
+    args: &Args,
+    report: &smime::DecryptReport,
+    cert: &Certificate,
+    from_store: bool,
+) -> Result<(), Failure> {
+    if !args.json {
+        return write_output(args, report.output());
+    }
+    if args.output.is_some() {
+        write_output(args, report.output())?;
+    }
+    json::print("decrypt", &json::decrypt_doc(report, cert, from_store))
+}
+
+/// `smime check --store DIR [--in MAIL] [--mode MODE] [trust options]`: for every recipient
+/// (To, Cc, Bcc) of the mail, the mode that applies and the certificate the store has for it,
+/// or why none is usable (`smime::pre_send_check`). Exit 0 when every recipient has a usable
+/// certificate, 1 when some do not.
+fn check(args: &Args) -> Result<(), Failure> {
+    const COMMAND: &str = "check";
+    if args.store.is_none() {
+        return Err(usage(format!(
+            "smime {COMMAND}: --store DIR is required\n{USAGE}"
+        )));
+    }
+    let mode = match args.mode.as_deref() {
+        None | Some("required") => Mode::Required,
+        Some("sign-only") => Mode::SignOnly,
+        Some("opportunistic") => Mode::Opportunistic,
+        Some("split") => Mode::Split {
+            allow_unencrypted: false,
+        },
+        Some("split-allow-unencrypted") => Mode::Split {
+            allow_unencrypted: true,
+        },
+        Some(other) => {
+            return Err(usage(format!(
+                "smime {COMMAND}: unknown mode {other} (sign-only, opportunistic, required, split, split-allow-unencrypted)"
+            )));
+        }
+    };
+    let inputs = TrustInputs::optional(args, COMMAND)?;
+    let mut options = EncryptOptions::new(validation_time(args, COMMAND)?);
+    if let Some(inputs) = &inputs {
+        options = options.with_validation(inputs.options(args));
+    }
+    let store = store::open_plain(args)?;
+    let input = read_input(args)?;
+    let report = smime::pre_send_check(
+        &input,
+        &store,
+        &PolicyRules::new(mode),
+        &options,
+        &DEFAULT_PROVIDER,
+    )
+    .map_err(|e| match e {
+        smime::Error::Store(e) => store::store_failure(e),
+        other => failed(other.to_string()),
+    })?;
+    store::report_problems(&store);
+    if report.is_empty() {
+        return Err(failed("the mail has no recipients (To, Cc, Bcc)"));
+    }
+    let all_usable = report
+        .iter()
+        .all(|r| matches!(r.status, RecipientStatus::Usable { .. }));
+    if args.json {
+        json::print(COMMAND, &json::check_doc(&report))?;
+    } else {
+        let mut out = String::new();
+        for r in &report {
+            out.push_str(&r.line());
+            out.push('\n');
+        }
+        write_stdout(out.as_bytes())?;
+    }
+    if !all_usable {
+        return Err(failed("some recipients have no usable certificate"));
+    }
+    Ok(())
 }
 
 /// The one certificate file operand of `smime {command}`.
@@ -907,6 +1045,7 @@ fn run(raw: &[String]) -> Result<(), Failure> {
         "verify" => verify(&args),
         "encrypt" => encrypt(&args),
         "decrypt" => decrypt(&args),
+        "check" => check(&args),
         other => Err(usage(format!("smime: unknown command {other}\n{USAGE}"))),
     }
 }

@@ -12,7 +12,9 @@ use smime::smime_keystore::{
     CertStore, PrivateKey, SelectOptions, StoreError, certification_request, select_for_encryption,
 };
 use smime::smime_pkix::Fingerprint;
-use smime::{DEFAULT_PROVIDER, EncryptOptions, Harvest, SignOptions, SoftwareKey};
+use smime::{
+    Certificate, DEFAULT_PROVIDER, DecryptReport, EncryptOptions, Harvest, SignOptions, SoftwareKey,
+};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -70,7 +72,7 @@ fn p12_password(args: &Args) -> Result<Zeroizing<String>, Failure> {
     }
 }
 
-fn store_failure(e: StoreError) -> Failure {
+pub(crate) fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::WrongPassphrase | StoreError::Locked | StoreError::Io { .. } => {
             bad_file(e.to_string())
@@ -107,7 +109,7 @@ pub(crate) fn open_plain(args: &Args) -> Result<DiskStore, Failure> {
 }
 
 /// Reports the damaged entry files met, one line each, on stderr.
-fn report_problems(store: &DiskStore) {
+pub(crate) fn report_problems(store: &DiskStore) {
     for problem in store.problems() {
         eprintln!("smime: warning: {problem}");
     }
@@ -311,7 +313,7 @@ fn list(args: &Args) -> Result<(), Failure> {
     write_output(args, out.as_bytes())
 }
 
-fn provenance(p: &smime::smime_keystore::Provenance) -> String {
+pub(crate) fn provenance(p: &smime::smime_keystore::Provenance) -> String {
     use smime::smime_keystore::Provenance;
     match p {
         Provenance::Harvested { sender, at } => format!(
@@ -349,25 +351,47 @@ fn show(args: &Args) -> Result<(), Failure> {
         &DEFAULT_PROVIDER,
     )
     .map_err(store_failure)?;
+    let identities: Vec<_> = store
+        .identity_entries()
+        .map_err(store_failure)?
+        .into_iter()
+        .filter(|e| {
+            smime::email_addresses(&e.certificate)
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&address))
+        })
+        .collect();
+    if args.json {
+        let chosen = selection.chosen();
+        let doc = crate::json::StoreShowDoc {
+            address: address.clone(),
+            identities: identities.iter().map(crate::json::identity_doc).collect(),
+            certificates: selection
+                .candidates
+                .iter()
+                .map(crate::json::candidate_doc)
+                .collect(),
+            chosen: chosen.map(|c| crate::json::hex(&c.fingerprint)),
+            domain_certificate: chosen.and(selection.via_domain.clone()),
+            usable: chosen.is_some(),
+        };
+        report_problems(&store);
+        return crate::json::print("store-show", &doc);
+    }
     let mut out = String::new();
-    for e in store.identity_entries().map_err(store_failure)? {
-        if smime::email_addresses(&e.certificate)
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(&address))
-        {
-            out.push_str(&format!(
-                "own {} [{}] until {}\n",
-                e.fingerprint,
-                smime::subject(&e.certificate),
-                time_text(
-                    e.certificate
-                        .tbs_certificate()
-                        .validity()
-                        .not_after
-                        .to_system_time()
-                )
-            ));
-        }
+    for e in &identities {
+        out.push_str(&format!(
+            "own {} [{}] until {}\n",
+            e.fingerprint,
+            smime::subject(&e.certificate),
+            time_text(
+                e.certificate
+                    .tbs_certificate()
+                    .validity()
+                    .not_after
+                    .to_system_time()
+            )
+        ));
     }
     out.push_str(&selection.explain());
     report_problems(&store);
@@ -568,16 +592,15 @@ pub(crate) fn encrypt(args: &Args, options: &EncryptOptions<'_>) -> Result<(), F
     write_output(args, &result.mail)
 }
 
-/// `smime decrypt --store`: whichever own key the message names.
-pub(crate) fn decrypt(args: &Args) -> Result<(), Failure> {
+/// `smime decrypt --store`: whichever own key the message names; the report and the
+/// certificate of the identity used.
+pub(crate) fn decrypt(args: &Args) -> Result<(DecryptReport, Certificate), Failure> {
     let input = read_input(args)?;
     let store = open(args, true)?;
-    let (report, _cert) = smime::decrypt_mail_with_store(&input, &store, &DEFAULT_PROVIDER)
-        .map_err(|e| match e {
-            smime::Error::Store(e) => store_failure(e),
-            other => failed(other.to_string()),
-        })?;
-    write_output(args, report.output())
+    smime::decrypt_mail_with_store(&input, &store, &DEFAULT_PROVIDER).map_err(|e| match e {
+        smime::Error::Store(e) => store_failure(e),
+        other => failed(other.to_string()),
+    })
 }
 
 /// Whether `--store` selects the store form of sign/encrypt/decrypt.
