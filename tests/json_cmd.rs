@@ -569,3 +569,254 @@ fn check_one_usable_and_one_missing_recipient() {
         assert!(out.stdout.is_empty(), "{}", out.describe());
     }
 }
+
+#[test]
+fn verify_revoked_and_good_revocation() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let crl = common::crl(&w, "root", &["bob"]);
+    // Bob's certificate is revoked: the path fails with the CRL's date.
+    let signed = sign_as("bob", &mail_from("bob", "alice@example.org"));
+    let out = smime(&verify_args(&root, &["--crl", &crl, "--json"]), &signed).code(1);
+    let s = &document(&out, "verify")["signers"][0];
+    assert_eq!(s["signature"]["ok"], true);
+    assert_eq!(s["path"]["failure"]["code"], "revoked");
+    assert_eq!(s["revocation"]["status"], "revoked");
+    assert_eq!(s["revocation"]["failure"]["code"], "revoked");
+    assert_eq!(s["revocation"]["soft_fail"], false);
+    assert!(is_rfc3339_utc(&s["revocation"]["revoked_at"]), "{s}");
+    assert!(s["revocation"]["crl_reason"].is_null() || s["revocation"]["crl_reason"].is_string());
+    // Alice's is not: revocation good, no soft-fail.
+    let signed = sign_as("alice", &common::mail());
+    let out = smime(
+        &verify_args(&root, &["--crl", &crl, "--require-revocation", "--json"]),
+        &signed,
+    )
+    .ok();
+    let s = &document(&out, "verify")["signers"][0];
+    assert_eq!(s["revocation"]["status"], "good");
+    assert_eq!(s["revocation"]["soft_fail"], false);
+    assert!(s["revocation"]["failure"].is_null());
+}
+
+#[test]
+fn decrypt_with_the_store_names_the_identity() {
+    let w = Work::new();
+    let p12 = w.path("bob.p12");
+    openssl_ok(&[
+        "pkcs12",
+        "-export",
+        "-in",
+        &pki().cert("bob"),
+        "-inkey",
+        &pki().key("bob"),
+        "-passout",
+        "pass:p12",
+        "-out",
+        &p12,
+    ]);
+    let store = w.path("bob-store");
+    run(
+        smime_bin(),
+        &[
+            "store",
+            "--store",
+            &store,
+            "import-p12",
+            &p12,
+            "--password-env",
+            "P12PW",
+        ],
+        b"",
+        &[
+            ("SMIME_STORE_PASSPHRASE", OsStr::new("pass")),
+            ("P12PW", OsStr::new("p12")),
+        ],
+    )
+    .ok();
+    let sealed = smime(
+        &[
+            "encrypt",
+            "--to",
+            &pki().cert("bob"),
+            "--cipher",
+            "aes-128-gcm",
+        ],
+        &common::mail(),
+    )
+    .ok()
+    .stdout;
+    let out = smime(&["decrypt", "--store", &store, "--json"], &sealed).ok();
+    let doc = document(&out, "decrypt");
+    assert_eq!(doc["cipher"], "aes-128-gcm");
+    assert_eq!(doc["authenticated"], true);
+    assert_eq!(doc["recipient"]["source"], "store");
+    assert_eq!(doc["recipient"]["subject"], "O=smime interop,CN=Bob");
+    assert_eq!(
+        doc["recipient"]["fingerprint"],
+        openssl_fingerprint("bob").as_str()
+    );
+    // The store show of an own identity.
+    let out = smime(
+        &[
+            "store",
+            "--store",
+            &store,
+            "show",
+            "bob@example.org",
+            "--json",
+        ],
+        b"",
+    )
+    .ok();
+    let doc = document(&out, "store-show");
+    assert_eq!(doc["identities"][0]["key"]["location"], "store");
+    assert_eq!(
+        doc["identities"][0]["fingerprint"],
+        openssl_fingerprint("bob").as_str()
+    );
+}
+
+/// slapd (tests/services/ldap.sh) with bob (trusted CA) and mallory (untrusted CA) under
+/// ou=people,dc=example,dc=test; stopped on drop.
+struct Slapd {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Slapd {
+    fn start(w: &Work) -> Self {
+        use base64::Engine;
+        let services = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services");
+        let dir = w.dir().join("slapd");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ldif = String::new();
+        for user in ["bob", "mallory"] {
+            let pem = std::fs::read(pki().cert(user)).unwrap();
+            let der = der::pem::decode_vec(&pem).unwrap().1;
+            ldif.push_str(&format!(
+                "dn: cn={user},ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\n\
+                 cn: {user}\nsn: {user}\nmail: {user}@example.org\nuserCertificate;binary:: {}\n\n",
+                base64::engine::general_purpose::STANDARD.encode(der)
+            ));
+        }
+        std::fs::write(dir.join("entries.ldif"), ldif).unwrap();
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        for _ in 0..3 {
+            let (port, ldaps) = (free_port(), free_port());
+            let out = std::process::Command::new("bash")
+                .arg(services.join("ldap.sh"))
+                .args([
+                    "up",
+                    dir.to_str().unwrap(),
+                    &port.to_string(),
+                    &ldaps.to_string(),
+                ])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return Self { dir, port };
+            }
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                err.contains("already in use"),
+                "tests/services/ldap.sh failed (Debian packages slapd, ldap-utils):\n{err}"
+            );
+        }
+        panic!("no free ports for slapd");
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/ldap.sh"))
+            .args(["down", self.dir.to_str().unwrap()])
+            .status();
+    }
+}
+
+#[test]
+fn lookup_over_ldap() {
+    let w = Work::new();
+    let root = pki().cert("root");
+    let slapd = Slapd::start(&w);
+    let url = format!(
+        "ldap://127.0.0.1:{}/ou=people,dc=example,dc=test",
+        slapd.port
+    );
+    let store = w.path("store");
+    // Bob usable (and saved), mallory found but her CA is unknown.
+    let out = smime(
+        &[
+            "lookup",
+            "bob@example.org",
+            "mallory@example.org",
+            "--ldap",
+            &url,
+            "--trust",
+            &root,
+            "--offline",
+            "--save",
+            "--store",
+            &store,
+            "--json",
+        ],
+        b"",
+    )
+    .code(1);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+    let doc = document(&out, "lookup");
+    let (b, m) = (&doc["addresses"][0], &doc["addresses"][1]);
+    assert_eq!(b["usable"], true);
+    let found = &b["certificates"][0];
+    assert_eq!(found["source"]["kind"], "ldap");
+    assert!(
+        found["source"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("ldap://127.0.0.1:"),
+        "{found}"
+    );
+    assert_eq!(found["usable"], true);
+    assert_eq!(found["saved"], true);
+    assert_eq!(found["fingerprint"], openssl_fingerprint("bob").as_str());
+    assert_eq!(m["usable"], false);
+    assert_eq!(m["certificates"][0]["usable"], false);
+    assert_eq!(m["certificates"][0]["failure"]["code"], "issuer_not_found");
+    assert_eq!(m["failure"]["code"], "no_usable_certificate");
+    // Bob is in the store now: found there first.
+    let out = smime(
+        &[
+            "lookup",
+            "bob@example.org",
+            "--ldap",
+            &url,
+            "--trust",
+            &root,
+            "--offline",
+            "--store",
+            &store,
+            "--json",
+        ],
+        b"",
+    )
+    .ok();
+    let found = &document(&out, "lookup")["addresses"][0]["certificates"][0];
+    assert_eq!(found["source"]["kind"], "store");
+    assert_eq!(found["usable"], true);
+    // Without trust anchors nothing from a directory is usable.
+    let out = smime(
+        &["lookup", "bob@example.org", "--ldap", &url, "--json"],
+        b"",
+    )
+    .code(1);
+    let found = &document(&out, "lookup")["addresses"][0]["certificates"][0];
+    assert_eq!(found["failure"]["code"], "no_trust_anchors");
+}
