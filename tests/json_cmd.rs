@@ -361,6 +361,25 @@ fn store_show_and_lookup_in_the_store() {
     assert_eq!(c["provenance"]["sender"], "bob@example.org");
     assert!(is_rfc3339_utc(&c["provenance"]["at"]), "{c}");
     assert_eq!(c["approval"], "not_needed");
+    // With --out the report goes there, as the text does.
+    let file = w.path("show.json");
+    let out = smime(
+        &[
+            "store",
+            "--store",
+            &store,
+            "show",
+            "bob@example.org",
+            "--json",
+            "--out",
+            &file,
+        ],
+        b"",
+    )
+    .ok();
+    assert!(out.stdout.is_empty(), "{}", out.describe());
+    let written: Value = serde_json::from_slice(&w.read("show.json")).unwrap();
+    assert_eq!(written, doc);
     // Mallory's certificate waits for approval.
     let out = smime(
         &[

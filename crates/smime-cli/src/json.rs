@@ -38,16 +38,21 @@ struct Document<'a, T: Serialize> {
 
 /// Prints `body` as the document `smime/<command>` on one line of stdout.
 pub(crate) fn print<T: Serialize>(command: &str, body: &T) -> Result<(), Failure> {
+    crate::write_stdout(&render(command, body)?)
+}
+
+/// The document `smime/<command>` of `body`: one line of JSON.
+pub(crate) fn render<T: Serialize>(command: &str, body: &T) -> Result<Vec<u8>, Failure> {
     let schema = format!("smime/{command}");
     let document = Document {
         schema: &schema,
         version: VERSION,
         body,
     };
-    let mut text = serde_json::to_string(&document)
+    let mut text = serde_json::to_vec(&document)
         .map_err(|e| failed(format!("cannot write the JSON report: {e}")))?;
-    text.push('\n');
-    crate::write_stdout(text.as_bytes())
+    text.push(b'\n');
+    Ok(text)
 }
 
 /// A failure: a stable snake-case code and a human message.

@@ -376,7 +376,8 @@ fn show(args: &Args) -> Result<(), Failure> {
             usable: chosen.is_some(),
         };
         report_problems(&store);
-        return crate::json::print("store-show", &doc);
+        // The report is what `store show` writes: to --out when given, as the text.
+        return write_output(args, &crate::json::render("store-show", &doc)?);
     }
     let mut out = String::new();
     for e in &identities {
