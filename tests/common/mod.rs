@@ -998,3 +998,66 @@ pub fn crl(w: &Work, ca: &str, revoked: &[&str]) -> String {
     openssl_ok(&args);
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Examples and local servers
+// ---------------------------------------------------------------------------------------------
+
+/// The binary of the root package's example `name`, built once per test process (`cargo build
+/// --example NAME`) into the target directory and profile that this test executable lives in.
+pub fn example_bin(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let exe = std::env::current_exe().unwrap();
+    // <target>/<profile>/deps/<test>-<hash>
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if built.iter().any(|b| b == name) {
+        return bin;
+    }
+    let profile = profile_dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "smime-workspace",
+            "--example",
+            name,
+        ])
+        .arg("--target-dir")
+        .arg(profile_dir.parent().unwrap());
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("cannot run cargo to build the example");
+    assert!(status.success(), "cargo build --example {name} failed");
+    assert!(bin.exists(), "{} not built", bin.display());
+    built.push(name.to_owned());
+    bin
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
