@@ -56,6 +56,27 @@ pub enum Error {
         /// The address (the mail's From).
         address: String,
     },
+    /// The mail is not S/MIME as a whole but carries S/MIME parts among unprotected ones
+    /// (a mailing-list footer, or an EFAIL-style wrapping of a stolen ciphertext between
+    /// attacker-written parts). Such parts are not opened: decrypting them would put secret
+    /// plaintext next to content nobody vouches for.
+    #[error(
+        "the mail mixes {smime_parts} S/MIME part(s) with unprotected parts; they are not opened"
+    )]
+    MixedProtection {
+        /// How many S/MIME parts (signed or encrypted) were found below the top level.
+        smime_parts: usize,
+    },
+    /// Content decrypted without integrity protection (AES-CBC) whose inner signature does
+    /// not verify: it may have been changed by someone without the key (EFAIL's CBC
+    /// gadgets), so it is withheld.
+    #[error(
+        "content withheld: it was encrypted without integrity protection and its signature does not verify ({reason})"
+    )]
+    UnauthenticatedContent {
+        /// What the signature check said.
+        reason: String,
+    },
     /// Some recipients have no usable certificate: the mail is not encrypted (and must not go
     /// out in clear).
     #[error("no usable certificate for {}", .missing.iter().map(|(a, why)| format!("{a} ({why})")).collect::<Vec<_>>().join(", "))]

@@ -10,7 +10,7 @@ use smime_crypto::CryptoProvider;
 use smime_keystore::{CertStore, KeyStore};
 
 use crate::stored::{Harvest, decrypt_mail_with_store, harvest_signers};
-use crate::whole::{LayerReport, open_layers};
+use crate::whole::{Integrity, LayerReport, open_layers};
 use crate::{Error, VerifyOptions};
 
 /// The prefix of the result headers this gateway adds (and removes from incoming mail).
@@ -37,15 +37,20 @@ pub struct InboundOutcome {
 /// signers into `certs`, and adds result headers: `X-Smime-Encrypted` (cipher, or `no`),
 /// `X-Smime-Signed` (one per signer: its line, or `no`), `X-Smime-Header-Protection`
 /// (`clear` or `cipher` and the outer fields that differed from the protected ones — by the
-/// sender's will, like a neutral subject, or changed in transit — or `no`). With header
-/// protection, the delivered mail shows the protected fields. A mail without S/MIME passes with
+/// sender's will, like a neutral subject, or changed in transit — or `no`),
+/// `X-Smime-Integrity` (whether the content is protected against changes: authenticated
+/// encryption, a good signature, or `no`, so that a client can refuse to render active
+/// content), and `X-Smime-Mixed` when S/MIME parts sit among unprotected ones (they are
+/// delivered unopened). With header protection, the delivered mail shows the protected
+/// fields. A mail without S/MIME passes with
 /// `no` in both. Incoming headers starting with `X-Smime-` are removed from the mail first, so
 /// that a sender cannot forge a result.
 ///
 /// # Errors
 ///
-/// [`Error::NoDecryptionKey`] when the mail is encrypted to none of `keys`' identities; MIME
-/// and CMS errors for broken layers; [`Error::Store`].
+/// [`Error::NoDecryptionKey`] when the mail is encrypted to none of `keys`' identities;
+/// [`Error::UnauthenticatedContent`] when AES-CBC content's signature fails (EFAIL: it is
+/// withheld); MIME and CMS errors for broken layers; [`Error::Store`].
 pub fn process_inbound(
     mail: &[u8],
     keys: &dyn KeyStore,
@@ -54,19 +59,34 @@ pub fn process_inbound(
     provider: &CryptoProvider,
 ) -> Result<InboundOutcome, Error> {
     let mail = without_result_headers(mail)?;
+    // The addresses of the own identities that decrypted (to check the signed recipients).
+    let decrypted_for = std::cell::RefCell::new(Vec::<String>::new());
     let opened = open_layers(
         &mail,
-        &|layer: &[u8]| decrypt_mail_with_store(layer, keys, provider).map(|(r, _)| r),
+        &|layer: &[u8]| {
+            decrypt_mail_with_store(layer, keys, provider).map(|(r, cert)| {
+                decrypted_for
+                    .borrow_mut()
+                    .extend(smime_pkix::email_addresses(&cert));
+                r
+            })
+        },
         options,
         provider,
     );
-    let (layers, inner, header_protection) = match opened {
+    let mut mixed = None;
+    let (layers, inner, header_protection, integrity) = match opened {
         Ok(report) => (
             report.layers().to_vec(),
             report.output().to_vec(),
             report.header_protection().cloned(),
+            report.integrity(),
         ),
-        Err(Error::NotSmime { .. }) => (Vec::new(), mail.clone(), None),
+        Err(Error::NotSmime { .. }) => (Vec::new(), mail.clone(), None, Integrity::None),
+        Err(Error::MixedProtection { smime_parts }) => {
+            mixed = Some(smime_parts);
+            (Vec::new(), mail.clone(), None, Integrity::None)
+        }
         Err(e) => return Err(e),
     };
     let mut harvested = Vec::new();
@@ -96,6 +116,27 @@ pub fn process_inbound(
         format!("{RESULT_HEADER_PREFIX}Header-Protection"),
         describe_protection(header_protection.as_ref()),
     ));
+    let integrity = match integrity {
+        Integrity::AeadAndSignature => "yes (authenticated encryption and signature)",
+        Integrity::Aead => "yes (authenticated encryption)",
+        Integrity::Signature => "yes (signature)",
+        _ => "no",
+    };
+    headers.push((
+        format!("{RESULT_HEADER_PREFIX}Integrity"),
+        integrity.to_owned(),
+    ));
+    if let Some(warning) =
+        signed_recipients_warning(header_protection.as_ref(), &layers, &decrypted_for.borrow())
+    {
+        headers.push((format!("{RESULT_HEADER_PREFIX}Recipients"), warning));
+    }
+    if let Some(n) = mixed {
+        headers.push((
+            format!("{RESULT_HEADER_PREFIX}Mixed"),
+            format!("{n} S/MIME part(s) among unprotected parts, not opened"),
+        ));
+    }
     let mut text = Vec::new();
     for (name, value) in &headers {
         text.extend_from_slice(
@@ -112,6 +153,53 @@ pub fn process_inbound(
         headers,
         header_protection,
     })
+}
+
+/// Surreptitious forwarding: a signed-then-encrypted mail whose signed (header-protected)
+/// To and Cc do not include the mailbox whose key decrypted it was re-encrypted by someone
+/// — a recipient forwarding it, a Bcc, or an attacker passing off another person's signed
+/// words as addressed to this mailbox. A domain key matches any address of its domain.
+fn signed_recipients_warning(
+    protection: Option<&smime_mime::ProtectedHeaders>,
+    layers: &[LayerReport],
+    decrypted_for: &[String],
+) -> Option<String> {
+    let protection = protection?;
+    // Only a signature inside the encryption vouches for the recipient list.
+    let encrypted = layers
+        .iter()
+        .position(|l| matches!(l, LayerReport::Encrypted(_)))?;
+    let signed_inside = layers.iter().skip(encrypted.saturating_add(1)).any(|l| {
+        matches!(l, LayerReport::Signed(s) if !s.is_empty() && s.iter().all(crate::SignerSummary::is_good))
+    });
+    if !signed_inside || decrypted_for.is_empty() {
+        return None;
+    }
+    let signed: Vec<String> = protection
+        .fields
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("to") || n.eq_ignore_ascii_case("cc"))
+        .flat_map(|(_, v)| crate::stored::addresses_in(v))
+        .collect();
+    let domain = |a: &str| a.rsplit_once('@').map(|(_, d)| d.to_lowercase());
+    let matches = |own: &String| {
+        let own = own.to_lowercase();
+        signed
+            .iter()
+            .any(|a| *a == own || (own.starts_with("postmaster@") && domain(a) == domain(&own)))
+    };
+    if decrypted_for.iter().any(matches) {
+        return None;
+    }
+    Some(format!(
+        "the signed recipients ({}) do not include {}: forwarded, Bcc, or re-encrypted by someone else",
+        if signed.is_empty() {
+            "none".to_owned()
+        } else {
+            signed.join(", ")
+        },
+        decrypted_for.join(", ")
+    ))
 }
 
 /// The value of `X-Smime-Header-Protection`.

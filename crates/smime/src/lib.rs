@@ -94,7 +94,7 @@ pub use stored::{
     encrypt_mail_to_recipients, encrypt_mail_with_directories, harvest, header_addresses,
     sign_mail_as_sender, signing_identity,
 };
-pub use whole::{LayerReport, MAX_LAYERS, OpenReport, open_mail};
+pub use whole::{Integrity, LayerReport, MAX_LAYERS, OpenReport, open_mail};
 
 pub use smime_cms;
 pub use smime_crypto;

@@ -24,6 +24,13 @@ use crate::{
     validate_certificate,
 };
 
+/// The addresses of an address-list header value (`Bob <bob@example.org>, c@example.org`),
+/// lower-cased.
+pub(crate) fn addresses_in(value: &str) -> Vec<String> {
+    let field = format!("To: {}\r\n\r\n", value.replace(['\r', '\n'], " "));
+    header_addresses(field.as_bytes(), &["to"]).unwrap_or_default()
+}
+
 /// The addresses of the outer headers `names` (e.g. `["to", "cc"]`) of `mail`, lower-cased
 /// and without duplicates, in order.
 ///

@@ -57,6 +57,22 @@ impl OpenReport {
             .iter()
             .any(|l| matches!(l, LayerReport::Encrypted(_)))
     }
+    /// How the released content is protected against changes: by an authenticated
+    /// encryption layer (AES-GCM), by good signatures, by both, or not at all (AES-CBC
+    /// alone, or signatures that failed). A client should not render active content (HTML)
+    /// of a mail that is not integrity-protected.
+    pub fn integrity(&self) -> Integrity {
+        let aead = self
+            .layers
+            .iter()
+            .any(|l| matches!(l, LayerReport::Encrypted(d) if d.authenticated()));
+        match (aead, self.all_signatures_good()) {
+            (true, true) => Integrity::AeadAndSignature,
+            (true, false) => Integrity::Aead,
+            (false, true) => Integrity::Signature,
+            (false, false) => Integrity::None,
+        }
+    }
     /// True when there is at least one signature layer and every signer of every signature
     /// layer is good.
     pub fn all_signatures_good(&self) -> bool {
@@ -69,6 +85,27 @@ impl OpenReport {
             any = true;
             !signers.is_empty() && signers.iter().all(SignerSummary::is_good)
         }) && any
+    }
+}
+
+/// How the content [`open_mail`] released is protected against changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Integrity {
+    /// Authenticated encryption (AES-GCM) and good signatures.
+    AeadAndSignature,
+    /// Authenticated encryption (AES-GCM); no good signature.
+    Aead,
+    /// Good signatures; no authenticated encryption.
+    Signature,
+    /// Neither: anyone on the way could have changed it.
+    None,
+}
+
+impl Integrity {
+    /// True unless [`Integrity::None`].
+    pub fn is_protected(self) -> bool {
+        self != Self::None
     }
 }
 
@@ -110,9 +147,17 @@ fn next_layer(input: &[u8]) -> Result<Next, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::NotSmime`] when the input has no S/MIME layer at all; [`Error::NoDecryptionKey`]
-/// when it is encrypted and no `recipient` was given; the errors of [`decrypt_mail`] and [`verify_mail`] for broken
-/// layers; [`smime_cms::Error::LimitExceeded`] beyond [`MAX_LAYERS`].
+/// [`Error::NotSmime`] when the input has no S/MIME layer at all;
+/// [`Error::MixedProtection`] when it has S/MIME parts only below the top level, among
+/// unprotected parts (they are not opened); [`Error::NoDecryptionKey`] when it is encrypted
+/// and no `recipient` was given; [`Error::UnauthenticatedContent`] when content decrypted
+/// from AES-CBC carries a signature whose value does not verify over it (EFAIL: the content
+/// is withheld; an untrusted but intact signature withholds nothing);
+/// the errors of [`decrypt_mail`] and [`verify_mail`] for broken layers;
+/// [`smime_cms::Error::LimitExceeded`] beyond [`MAX_LAYERS`].
+///
+/// Content released from AES-CBC without a signature is released (nothing could vouch for
+/// it): [`OpenReport::integrity`] then says [`Integrity::None`].
 pub fn open_mail<K: KeyTransportDecrypter + KeyAgreer>(
     input: &[u8],
     recipient: Option<(&Certificate, &K)>,
@@ -172,10 +217,15 @@ pub(crate) fn open_layers(
         }
     }
     if layers.is_empty() {
+        let smime_parts = nested_smime_parts(input);
+        if smime_parts > 0 {
+            return Err(Error::MixedProtection { smime_parts });
+        }
         return Err(Error::NotSmime {
             expected: "signed or encrypted",
         });
     }
+    withhold_unauthenticated(&layers)?;
     // Header protection: the innermost entity's protected fields against the fields the
     // mail arrived with.
     let mut header_protection = None;
@@ -192,4 +242,59 @@ pub(crate) fn open_layers(
         output: current,
         header_protection,
     })
+}
+
+/// EFAIL: content decrypted from a layer without integrity protection (AES-CBC) is released
+/// only if every signature inside it verifies over it (whatever the trust in the signer).
+fn withhold_unauthenticated(layers: &[LayerReport]) -> Result<(), Error> {
+    let Some(cbc) = layers
+        .iter()
+        .position(|l| matches!(l, LayerReport::Encrypted(d) if !d.authenticated()))
+    else {
+        return Ok(());
+    };
+    for layer in layers.iter().skip(cbc.saturating_add(1)) {
+        // The signature value is what shows the content unchanged; whether its certificate
+        // is trusted is reported separately and does not withhold anything.
+        if let LayerReport::Signed(signers) = layer
+            && !signers.iter().all(|s| s.signature().is_ok())
+        {
+            let reason = signers
+                .iter()
+                .filter(|s| s.signature().is_err())
+                .map(SignerSummary::line)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(Error::UnauthenticatedContent { reason });
+        }
+    }
+    Ok(())
+}
+
+/// How many parts below the top level of `mail` are S/MIME (signed or encrypted); parts of
+/// attached messages (`message/rfc822`) do not count.
+fn nested_smime_parts(mail: &[u8]) -> usize {
+    use mail_parser::MimeHeaders as _;
+    let Some(message) = mail_parser::MessageParser::new().parse(mail) else {
+        return 0;
+    };
+    message
+        .parts
+        .iter()
+        .skip(1)
+        .filter(|part| {
+            part.content_type().is_some_and(|ct| {
+                let main = ct.ctype().to_ascii_lowercase();
+                let sub = ct.subtype().unwrap_or_default().to_ascii_lowercase();
+                let protocol = ct
+                    .attribute("protocol")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                (main == "application" && (sub == "pkcs7-mime" || sub == "x-pkcs7-mime"))
+                    || (main == "multipart"
+                        && sub == "signed"
+                        && protocol.contains("pkcs7-signature"))
+            })
+        })
+        .count()
 }
