@@ -284,7 +284,9 @@ impl Gateway {
             .filter(|(a, _)| rcpts.contains(a))
             .cloned()
             .collect();
-        let mut delivered = Vec::new();
+        // A failure after the first message went out answers 451 and the client sends again:
+        // the recipients of the earlier messages then get the mail twice (no queue here).
+        let (mut delivered, mut sent) = (Vec::new(), Vec::new());
         for message in &outcome.messages {
             let to: Vec<String> = message
                 .recipients
@@ -304,24 +306,22 @@ impl Gateway {
                 _ => "signed-only".to_owned(),
             };
             for r in to {
-                let why = outcome.downgraded.iter().find(|(a, _)| *a == r);
-                match why {
+                match outcome.downgraded.iter().find(|(a, _)| *a == r) {
                     Some((_, why)) => delivered.push(format!("{r}={how}[downgraded: {why}]")),
                     None => delivered.push(format!("{r}={how}")),
                 }
+                sent.push(r);
             }
         }
+        // Every envelope recipient is either sent to or refused.
         for r in rcpts {
-            let handled = delivered.iter().any(|d| d.starts_with(&format!("{r}=")))
-                || refused.iter().any(|(a, _)| a == r);
-            if !handled {
+            if !sent.contains(r) && !refused.iter().any(|(a, _)| a == r) {
                 refused.push((r.clone(), "not handled by the policy".into()));
             }
         }
-        let ok = delivered.len();
         log.extend(delivered);
         log.extend(refused.iter().map(|(a, why)| format!("{a}=refused[{why}]")));
-        if ok == 0 {
+        if sent.is_empty() {
             let reasons: Vec<String> = refused.iter().map(|(a, w)| format!("{a}: {w}")).collect();
             return Done::fail(550, format!("not sent: {}", reasons.join("; ")), log);
         }
@@ -478,7 +478,12 @@ impl Handler for Session {
         // One line per mail: direction, sender, each recipient's outcome, and the reply.
         let line = done.log.join(" ").replace(['\r', '\n'], " ");
         eprintln!("gateway: {line} -> {}", done.code);
-        Response::custom(done.code, done.reply)
+        let mut reply = Response::custom(done.code, done.reply);
+        // mailin 0.6 keeps a session whose final "." got an error reply in the DATA state,
+        // taking the client's next command (QUIT, RSET) as message data. The transaction is over
+        // either way: mark the reply as no error so that the session goes on (the code is sent).
+        reply.is_error = false;
+        reply
     }
 }
 

@@ -188,6 +188,12 @@ impl Gateway {
     /// A store with Alice's identity (from a PKCS#12 file made by openssl), a sink, and the
     /// gateway configured with `policy` (the TOML of the [policy] table).
     fn new(policy: &str) -> Self {
+        Self::with(policy, false)
+    }
+
+    /// [`Gateway::new`], offering STARTTLS to clients with a self-signed certificate
+    /// (`tls.pem`, `tls.key` in the working directory) when `tls`.
+    fn with(policy: &str, tls: bool) -> Self {
         assert!(
             Path::new(SWAKS).exists(),
             "{SWAKS} is missing: install the Debian package swaks"
@@ -221,12 +227,34 @@ impl Gateway {
         .ok();
         let sink = Sink::start(&w);
         let port = free_port();
+        let mut tls_table = String::new();
+        if tls {
+            let (cert, key) = (w.path("tls.pem"), w.path("tls.key"));
+            openssl_ok(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                &key,
+                "-out",
+                &cert,
+            ]);
+            tls_table = format!("[tls]\ncert = '{cert}'\nkey = '{key}'\n");
+        }
         let config = w.write(
             "gateway.toml",
             format!(
                 "listen = \"127.0.0.1:{port}\"\nhostname = \"gateway.test\"\n\
                  next_hop = \"127.0.0.1:{}\"\nlocal_domains = [\"example.org\"]\n\
-                 [store]\ndir = '{store}'\npassphrase_env = \"GATEWAY_TEST_PASSPHRASE\"\n\
+                 {tls_table}[store]\ndir = '{store}'\npassphrase_env = \"GATEWAY_TEST_PASSPHRASE\"\n\
                  [trust]\nanchors = ['{}']\n[policy]\n{policy}\n",
                 sink.port,
                 pki().cert("root"),
@@ -296,7 +324,7 @@ impl Gateway {
                 "--data",
                 &data,
                 "--timeout",
-                "60",
+                "30",
             ],
             b"",
             &[],
@@ -478,11 +506,25 @@ fn required_without_certificate_is_refused_with_5xx() {
         reply.contains("dave@example.org") && reply.contains("encryption is required"),
         "{reply}"
     );
+    // The session goes on after the refusal: QUIT is answered.
+    assert!(text.contains("<-  221"), "{text}");
+    // A local sender without an identity in the store: refused, nothing sent unsigned.
+    let out = g.swaks(
+        "carol@example.org",
+        "bob@example.org",
+        &mail("carol@example.org", "bob@example.org", "", "unsigned?"),
+    );
+    let text = transcript(&out);
+    assert!(
+        out.code != 0
+            && text.contains("<** 550 no identity in the store can sign as carol@example.org"),
+        "{text}"
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert!(g.sink.mails().is_empty(), "{:#?}", g.sink.mails());
     let lines = g.mail_lines();
     assert!(
-        lines.len() == 1
+        lines.len() == 2
             && lines[0].contains("mode=Required")
             && lines[0].contains("dave@example.org=refused[")
             && lines[0].ends_with("-> 550"),
@@ -780,4 +822,42 @@ fn an_envelope_recipient_missing_from_the_headers_is_a_bcc_recipient() {
         b"",
     );
     assert_ne!(carol.code, 0);
+}
+
+#[test]
+fn clients_can_use_starttls() {
+    let g = Gateway::with("default = \"opportunistic\"", true);
+    // openssl s_client does EHLO and STARTTLS, checks the certificate, then sends the rest.
+    let session = "EHLO client.test\r\nMAIL FROM:<erin@partner.test>\r\n\
+                   RCPT TO:<alice@example.org>\r\nDATA\r\nFrom: erin@partner.test\r\n\
+                   To: alice@example.org\r\nSubject: tls\r\n\r\nover TLS\r\n.\r\nQUIT\r\n";
+    let connect = format!("127.0.0.1:{}", g.port);
+    let out = openssl(
+        &[
+            "s_client",
+            "-starttls",
+            "smtp",
+            "-connect",
+            &connect,
+            "-CAfile",
+            &g.w.path("tls.pem"),
+            "-verify_return_error",
+            "-quiet",
+            "-ign_eof",
+        ],
+        session.as_bytes(),
+    );
+    let text = transcript(&out);
+    assert!(
+        text.contains("354 ")
+            && text.matches("250 OK").count() == 3
+            && text.contains("221 Goodbye"),
+        "{text}"
+    );
+    let mails = g.sink.wait_for(1);
+    assert!(
+        mails[0].head().contains("X-Smime-Signed: no") && mails[0].text().contains("over TLS"),
+        "{:?}",
+        mails[0]
+    );
 }
