@@ -91,34 +91,39 @@ impl Sink {
         sink
     }
 
-    /// The mails received so far.
-    fn mails(&self) -> Vec<Arrived> {
+    /// The dump files so far, raw.
+    fn dumps(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<_> = std::fs::read_dir(format!("{}/mail", self.dir))
             .unwrap()
             .flatten()
             .map(|e| e.path())
             .collect();
         files.sort();
-        files
-            .iter()
-            .map(|f| parse_dump(&std::fs::read(f).unwrap()))
-            .collect()
+        files.iter().map(|f| std::fs::read(f).unwrap()).collect()
     }
 
-    /// Waits until `n` mails arrived (a few seconds at most) and returns them.
+    /// The mails received so far.
+    fn mails(&self) -> Vec<Arrived> {
+        self.dumps().iter().map(|d| parse_dump(d)).collect()
+    }
+
+    /// Waits until `n` mails arrived whole (smtp-sink ends each dump with an empty line; a few
+    /// seconds at most) and returns them.
     #[track_caller]
     fn wait_for(&self, n: usize) -> Vec<Arrived> {
         let start = Instant::now();
         loop {
-            let mails = self.mails();
-            if mails.len() >= n && mails.iter().all(|m| !m.message.is_empty()) {
+            let dumps = self.dumps();
+            if dumps.len() >= n && dumps.iter().all(|d| d.ends_with(b"\n\n")) {
+                let mails: Vec<Arrived> = dumps.iter().map(|d| parse_dump(d)).collect();
                 assert_eq!(mails.len(), n, "{mails:#?}");
                 return mails;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(10),
-                "{} mails arrived, {n} expected: {mails:#?}",
-                mails.len()
+                "{} mails arrived, {n} expected: {:#?}",
+                dumps.len(),
+                self.mails()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
