@@ -195,8 +195,7 @@ fn code_for(e: &smime::Error) -> u16 {
     match e {
         smime::Error::NoIdentity { .. }
         | smime::Error::UnusableSigner { .. }
-        | smime::Error::KeyDoesNotMatchCertificate { .. }
-        | smime::Error::NoDecryptionKey => 550,
+        | smime::Error::KeyDoesNotMatchCertificate { .. } => 550,
         smime::Error::Mime(_) | smime::Error::Cms(_) | smime::Error::NotSmime { .. } => 554,
         _ => 451,
     }
@@ -390,6 +389,9 @@ impl Gateway {
             &DEFAULT_PROVIDER,
         ) {
             Ok(o) => o,
+            Err(smime::Error::NoDecryptionKey) => {
+                return Done::fail(550, "encrypted to no key of this gateway", log);
+            }
             Err(e) => return Done::fail(code_for(&e), e, log),
         };
         log.push(format!("to={}", rcpts.join(",")));

@@ -866,3 +866,64 @@ fn clients_can_use_starttls() {
         mails[0]
     );
 }
+
+#[test]
+fn inbound_encrypted_mail_is_opened_or_refused() {
+    let g = Gateway::new("default = \"opportunistic\"");
+    let body = g.w.write("body.txt", b"sealed for alice\r\n");
+    let encrypt = |to: &str| {
+        let out = g.w.path("encrypted.eml");
+        openssl_ok(&[
+            "cms",
+            "-encrypt",
+            "-in",
+            &body,
+            "-text",
+            "-aes256",
+            "-from",
+            "erin@partner.test",
+            "-to",
+            "alice@example.org",
+            "-subject",
+            "sealed",
+            "-out",
+            &out,
+            &pki().cert(to),
+        ]);
+        g.w.read("encrypted.eml")
+    };
+    // To Alice, whose key the gateway holds: delivered decrypted, with the result header.
+    let out = g.swaks("erin@partner.test", "alice@example.org", &encrypt("alice"));
+    assert_eq!(out.code, 0, "{}", transcript(&out));
+    let mails = g.sink.wait_for(1);
+    let head = mails[0].head();
+    assert!(
+        head.contains("X-Smime-Encrypted: Aes256Cbc") && head.contains("X-Smime-Signed: no"),
+        "{head}"
+    );
+    assert!(mails[0].text().contains("sealed for alice"));
+    // To Bob, whose key it does not hold: refused, nothing relayed.
+    let out = g.swaks("erin@partner.test", "alice@example.org", &encrypt("bob"));
+    let text = transcript(&out);
+    assert!(
+        out.code != 0 && text.contains("<** 550 encrypted to no key of this gateway"),
+        "{text}"
+    );
+    // Broken S/MIME: refused, nothing relayed.
+    let broken = b"From: erin@partner.test\r\nTo: alice@example.org\r\nSubject: broken\r\n\
+        MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; \
+        name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIBAAAAAAAA\r\n";
+    let out = g.swaks("erin@partner.test", "alice@example.org", broken);
+    let text = transcript(&out);
+    assert!(out.code != 0 && text.contains("<** 554 "), "{text}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(g.sink.mails().len(), 1);
+    let lines = g.mail_lines();
+    assert!(
+        lines.len() == 3
+            && lines[0].contains("decrypted(Aes256Cbc)")
+            && lines[1].ends_with("-> 550")
+            && lines[2].ends_with("-> 554"),
+        "{lines:?}"
+    );
+}
