@@ -16,6 +16,10 @@
 //! next hop over SMTP (STARTTLS when it offers it); the answer to DATA is given only after
 //! that. One log line per mail goes to stderr. A mail is never relayed in clear when
 //! something failed: every error ends in a 4xx or 5xx reply.
+//!
+//! Left out of the template: a queue and retries, a Received header, key directories (LDAP,
+//! SMIMEA) for missing certificates, CRLs and approvals in the validation, and a line-length
+//! limit (mailin-embedded reads lines unbounded; mails are capped at 32 MiB).
 use std::collections::HashMap;
 use std::error::Error;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -324,16 +328,20 @@ impl Gateway {
             let reasons: Vec<String> = refused.iter().map(|(a, w)| format!("{a}: {w}")).collect();
             return Done::fail(550, format!("not sent: {}", reasons.join("; ")), log);
         }
-        if !refused.is_empty() && !from.is_empty() {
-            match self.report(from, mail, &refused) {
-                Ok(()) => log.push("report=sent".into()),
-                Err(e) => log.push(format!("report=failed[{e}]")),
+        let mut reply = "OK".to_owned();
+        if !refused.is_empty() {
+            reply = format!("OK, {} recipient(s) refused", refused.len());
+            // A bounce (null sender) gets no report: no loops.
+            if !from.is_empty() {
+                match self.report(from, mail, &refused) {
+                    Ok(()) => {
+                        log.push("report=sent".into());
+                        reply.push_str(", report sent to the sender");
+                    }
+                    Err(e) => log.push(format!("report=failed[{e}]")),
+                }
             }
         }
-        let reply = match refused.len() {
-            0 => "OK".to_owned(),
-            n => format!("OK, {n} recipient(s) refused, report sent to the sender"),
-        };
         Done {
             code: 250,
             reply,
