@@ -927,3 +927,37 @@ fn inbound_encrypted_mail_is_opened_or_refused() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn the_sample_config_parses_and_unknown_keys_are_rejected() {
+    let run_with = |config: &str| {
+        let out = Command::new(example_bin("gateway"))
+            .arg(config)
+            .env_remove("SMIME_STORE_PASSPHRASE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // The sample is read whole; the gateway stops at the missing passphrase, before it opens
+    // the store or listens.
+    let sample = format!("{}/examples/gateway.toml", env!("CARGO_MANIFEST_DIR"));
+    let err = run_with(&sample);
+    assert!(err.contains("set SMIME_STORE_PASSPHRASE"), "{err}");
+    let w = Work::new();
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let bad = w.write(
+        "bad.toml",
+        text.replace("[store]", "[store]\npassphrase = \"in the file\"")
+            .as_bytes(),
+    );
+    let err = run_with(&bad);
+    assert!(err.contains("unknown field `passphrase`"), "{err}");
+    let bad = w.write(
+        "bad-mode.toml",
+        text.replace("default = \"opportunistic\"", "default = \"encrypt-maybe\"")
+            .as_bytes(),
+    );
+    let err = run_with(&bad);
+    assert!(err.contains("unknown variant `encrypt-maybe`"), "{err}");
+}
