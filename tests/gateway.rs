@@ -171,13 +171,15 @@ fn parse_dump(dump: &[u8]) -> Arrived {
     Arrived { from, to, message }
 }
 
-/// The gateway (killed on drop), its store, its log.
+/// The gateway (killed on drop), its sink, its store, its log.
 struct Gateway {
+    child: Option<Child>,
+    // Fields drop in this order: the sink is stopped (by the PID file in its directory) before
+    // the working directory that holds it is removed.
+    sink: Sink,
     w: Work,
     port: u16,
     store: String,
-    child: Option<Child>,
-    sink: Sink,
 }
 
 impl Drop for Gateway {
@@ -277,11 +279,11 @@ impl Gateway {
             .spawn()
             .unwrap();
         let mut gateway = Self {
+            child: Some(child),
+            sink,
             w,
             port,
             store,
-            child: Some(child),
-            sink,
         };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
