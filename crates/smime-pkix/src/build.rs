@@ -1,5 +1,6 @@
 //! Path building from an unordered pool of certificates to a set of trust anchors.
 
+use der::Encode;
 use smime_crypto::CryptoProvider;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
@@ -39,9 +40,19 @@ fn key_ids_match(aki: Option<&[u8]>, ski: Option<&[u8]>) -> bool {
     }
 }
 
+/// What path building asks of each pool certificate at every step, worked out once per call.
+struct PoolEntry<'a> {
+    cert: &'a Certificate,
+    /// The DER of the subject name, for a byte comparison before the RFC 5280 one.
+    subject_der: Option<Vec<u8>>,
+    key_id: Option<Vec<u8>>,
+    /// Whether a trust anchor has this subject and key (such a certificate is never a link).
+    anchor_key: bool,
+}
+
 pub(crate) struct Builder<'a> {
     anchors: &'a TrustAnchors,
-    pool: &'a [Certificate],
+    pool: Vec<PoolEntry<'a>>,
     options: &'a ValidationOptions,
     provider: &'a CryptoProvider,
     budget: &'a Budget,
@@ -58,6 +69,15 @@ impl<'a> Builder<'a> {
         budget: &'a Budget,
         revocation: RevocationContext<'a>,
     ) -> Self {
+        let pool = pool
+            .iter()
+            .map(|cert| PoolEntry {
+                cert,
+                subject_der: cert.tbs_certificate().subject().to_der().ok(),
+                key_id: subject_key_id(cert),
+                anchor_key: anchors.iter().any(|a| a.is_same_key(cert)),
+            })
+            .collect();
         Self {
             anchors,
             pool,
@@ -141,12 +161,21 @@ impl<'a> Builder<'a> {
         }
 
         if path.len() < MAX_PATH_CERTIFICATES {
-            for cand in self.pool {
-                let tbs = cand.tbs_certificate();
-                if !name_eq(tbs.subject(), issuer)
-                    || !key_ids_match(aki.as_deref(), subject_key_id(cand).as_deref())
+            let issuer_der = issuer.to_der().ok();
+            for index in 0..self.pool.len() {
+                // Each certificate of the pool looked at is a step, matching or not: otherwise
+                // a pool of many cross-certificates with one name makes every step cost
+                // thousands of name comparisons, and the budget no longer bounds the time.
+                self.budget.step()?;
+                let Some(entry) = self.pool.get(index) else {
+                    break;
+                };
+                let cand = entry.cert;
+                if entry.anchor_key
+                    || !key_ids_match(aki.as_deref(), entry.key_id.as_deref())
+                    || !((issuer_der.is_some() && entry.subject_der == issuer_der)
+                        || name_eq(cand.tbs_certificate().subject(), issuer))
                     || path.contains(&cand)
-                    || self.anchors.iter().any(|a| a.is_same_key(cand))
                 {
                     continue;
                 }
@@ -181,7 +210,8 @@ impl<'a> Builder<'a> {
 /// Several candidates are tried depth first (cross-certificates, re-keyed CAs); a certificate
 /// never appears twice in one path, and a path holds at most 10 certificates below the anchor.
 /// The work is bounded by [`ValidationOptions::max_signature_checks`] and
-/// [`ValidationOptions::max_path_building_steps`].
+/// [`ValidationOptions::max_path_building_steps`] (a step is one extension of the path or one
+/// certificate of `intermediates` considered as an issuer).
 ///
 /// Revocation is checked as [`ValidationOptions::revocation`] says, against
 /// [`ValidationOptions::crls`], for every certificate below the trust anchor (RFC 5280 §6.3).

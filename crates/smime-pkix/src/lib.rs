@@ -170,7 +170,9 @@ pub struct ValidationOptions {
     pub min_rsa_bits: usize,
     /// The most signature verifications one call may do (default 100, webpki's number).
     pub max_signature_checks: usize,
-    /// The most path-building steps one call may take (default 200 000, webpki's number).
+    /// The most path-building steps one call may take (default 200 000, webpki's number). A
+    /// step is one extension of the path or one certificate of the pool considered as an
+    /// issuer, so that the time is bounded however many certificates share a name.
     pub max_path_building_steps: usize,
     /// The CRLs to check revocation against (RFC 5280 §6.3), complete and delta CRLs of any
     /// issuer in any order; those not in scope for a certificate are ignored.

@@ -256,3 +256,30 @@ fn sha1_and_small_rsa_keys_only_when_allowed() {
     // No certificatePolicies: the policy tree is NULL, which is fine without explicit policy.
     assert!(path.user_constrained_policy_set().is_empty());
 }
+
+/// A pool of many certificates costs a step for each one considered as an issuer: a pool of
+/// thousands of certificates exhausts a small budget after a few path extensions, instead of
+/// making each extension cost thousands of comparisons (the hostile mesh of
+/// `tests/hostile.rs`).
+#[test]
+fn every_pool_certificate_considered_is_a_step() {
+    let leaf = cert("ValidCertificatePathTest1EE.crt");
+    let whole = whole_pool();
+    let mut pool: Vec<Certificate> = (0..10).flat_map(|_| whole.iter().cloned()).collect();
+    let good = cert("GoodCACert.crt");
+    pool.retain(|c| c != &good);
+    pool.push(good);
+    // The issuer comes last: finding it means looking at the whole pool.
+    let mut o = options();
+    o.max_path_building_steps = pool.len();
+    let err = validate_path(&anchors(), &leaf, &pool, &o, &DEFAULT_PROVIDER).unwrap_err();
+    assert_eq!(
+        err,
+        PathError::BudgetExceeded {
+            what: "path-building steps"
+        }
+    );
+    // The default budget covers such a pool.
+    let path = validate_path(&anchors(), &leaf, &pool, &options(), &DEFAULT_PROVIDER).unwrap();
+    assert_eq!(path.certificates().len(), 2);
+}

@@ -1,0 +1,1054 @@
+//! The hostile-input corpus: untrusted input (mail, BER/DER CMS, certificates, CRLs, PKCS#12,
+//! directory answers) built to exhaust depth, length, count, path-building, size and iteration
+//! bounds. Every case must end in one specific typed error (or a bounded success) within
+//! bounded time and memory, never a panic, a hang or an allocation of a declared size.
+//!
+//! * Library cases run in-process on a thread of their own; a wall-clock bound
+//!   ([`LIBRARY_TIMEOUT`]) only catches hangs (speed is for the benchmarks).
+//! * CLI cases run the `smime` binary under `prlimit --as` ([`MEMORY_CAP`], 1 GiB of address
+//!   space) and are killed after [`CLI_TIMEOUT`]; they must exit 1 (2 where the command line
+//!   contract says so: an unreadable `--crl` file) with exactly one line on stderr.
+//!
+//! Large inputs are generated here at run time; `tests/hostile/README.md` lists the cases and
+//! the small committed inputs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::as_conversions,
+    clippy::result_large_err,
+    missing_docs
+)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{Out, Work, pki};
+use der::{Decode, Encode};
+use smime::smime_cms;
+use smime::smime_mime;
+use smime::{Certificate, DEFAULT_PROVIDER, SoftwareKey};
+
+/// The address-space cap of every CLI run (`prlimit --as`).
+const MEMORY_CAP: u64 = 1 << 30;
+/// A CLI run still going after this long is killed and the case fails.
+const CLI_TIMEOUT: Duration = Duration::from_secs(60);
+/// A library call still going after this long is a hang (the case fails).
+const LIBRARY_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// Running under bounds
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `f` on a thread of its own and returns its result; fails the case when it panics or
+/// has not returned after [`LIBRARY_TIMEOUT`].
+#[track_caller]
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let start = Instant::now();
+    std::thread::Builder::new()
+        .name(what.to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .unwrap();
+    match rx.recv_timeout(LIBRARY_TIMEOUT) {
+        Ok(value) => {
+            eprintln!("{what}: {:.2?}", start.elapsed());
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: no answer after {LIBRARY_TIMEOUT:?} (a hang)")
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
+    }
+}
+
+/// Runs `smime args` with `stdin` under [`MEMORY_CAP`] and [`CLI_TIMEOUT`].
+fn smime_capped(args: &[&str], stdin: &[u8]) -> Out {
+    let bin = common::smime_bin();
+    let start = Instant::now();
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={MEMORY_CAP}"))
+        .arg("--")
+        .arg(bin)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .env("SMIME_STORE_PASSPHRASE", "pass")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run prlimit (util-linux) with the smime binary");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > CLI_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("smime {args:?}: still running after {CLI_TIMEOUT:?} (a hang); killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    let out = Out {
+        code: status.code().unwrap_or(-1),
+        stdout: out_reader.join().unwrap(),
+        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+    };
+    eprintln!(
+        "smime {}: exit {} in {:.2?}",
+        args.first().copied().unwrap_or_default(),
+        out.code,
+        start.elapsed()
+    );
+    out
+}
+
+/// The contract for a refused hostile input: exit `code`, nothing on stdout, exactly one line
+/// on stderr (no panic, no backtrace, no OOM abort) that says `needle`.
+#[track_caller]
+fn assert_refused(out: &Out, code: i32, needle: &str) {
+    common::assert_clean_failure(out, code);
+    assert!(
+        out.stderr.contains(needle),
+        "stderr does not say {needle:?}: {}",
+        out.describe()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing and reading DER by hand (the inputs are deliberately outside what encoders write)
+// ---------------------------------------------------------------------------------------------
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    push_len(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+fn set(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x31, &parts.concat())
+}
+
+fn oid(dotted: &str) -> Vec<u8> {
+    der::asn1::ObjectIdentifier::new_unwrap(dotted)
+        .to_der()
+        .unwrap()
+}
+
+fn int(n: u64) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    let mut value = bytes[skip..].to_vec();
+    if value[0] & 0x80 != 0 {
+        value.insert(0, 0);
+    }
+    tlv(0x02, &value)
+}
+
+fn octets(bytes: &[u8]) -> Vec<u8> {
+    tlv(0x04, bytes)
+}
+
+/// One DER element at the front of `input`: tag byte, the whole element, its value, the rest.
+fn read_tlv(input: &[u8]) -> (u8, &[u8], &[u8], &[u8]) {
+    let tag = input[0];
+    let (len, header) = match input[1] {
+        n if n < 0x80 => (usize::from(n), 2),
+        n => {
+            let count = usize::from(n & 0x7f);
+            let len = input[2..2 + count]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            (len, 2 + count)
+        }
+    };
+    let end = header + len;
+    (tag, &input[..end], &input[header..end], &input[end..])
+}
+
+/// The consecutive DER elements of `value` (whole encodings).
+fn elements(mut value: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while !value.is_empty() {
+        let (_, whole, _, rest) = read_tlv(value);
+        out.push(whole);
+        value = rest;
+    }
+    out
+}
+
+/// Wraps the DER of a CMS content into a `ContentInfo`.
+fn content_info(content_type: &str, content: &[u8]) -> Vec<u8> {
+    seq(&[&oid(content_type), &tlv(0xa0, content)])
+}
+
+/// A `SEQUENCE` declaring 2^32-1 bytes, holding an OID (tests/hostile/length-2e32.der).
+const LENGTH_2E32: &[u8] = include_bytes!("hostile/length-2e32.der");
+/// A `SEQUENCE` declaring 2^62 bytes, holding an OID (tests/hostile/length-2e62.der).
+const LENGTH_2E62: &[u8] = include_bytes!("hostile/length-2e62.der");
+/// A `ContentInfo` of CompressedData (RFC 3274, zlib) (tests/hostile/compressed-data.der).
+const COMPRESSED_DATA: &[u8] = include_bytes!("hostile/compressed-data.der");
+
+const ID_DATA: &str = "1.2.840.113549.1.7.1";
+const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+const ID_COMPRESSED_DATA: &str = "1.2.840.113549.1.9.16.1.9";
+
+/// The parts of a DER `ContentInfo`'s content: (contentType element, fields of the inner
+/// SEQUENCE).
+fn content_fields(der: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let (_, _, ci, _) = read_tlv(der);
+    let parts = elements(ci);
+    let (_, _, explicit, _) = read_tlv(parts[1]);
+    let (_, _, inner, _) = read_tlv(explicit);
+    (
+        parts[0].to_vec(),
+        elements(inner).into_iter().map(<[u8]>::to_vec).collect(),
+    )
+}
+
+/// Reassembles a `ContentInfo` from [`content_fields`].
+fn reassemble(content_type: &[u8], fields: &[Vec<u8>]) -> Vec<u8> {
+    let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+    seq(&[content_type, &tlv(0xa0, &seq(&refs))])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test PKI, loaded
+// ---------------------------------------------------------------------------------------------
+
+fn cert(name: &str) -> Certificate {
+    smime::load_certificates(&std::fs::read(pki().cert(name)).unwrap())
+        .unwrap()
+        .remove(0)
+}
+
+fn key(name: &str) -> SoftwareKey {
+    smime::load_private_key(&std::fs::read(pki().key(name)).unwrap()).unwrap()
+}
+
+/// The outer headers and MIME-Version of the hostile mails.
+const HEAD: &str = "From: Mallory <mallory@example.org>\r\nTo: Bob <bob@example.org>\r\n\
+                    Subject: hostile\r\nMIME-Version: 1.0\r\n";
+
+/// A MIME entity of `depth` multiparts, each the only part of the one above.
+fn deep_multipart(depth: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(depth * 90);
+    for level in 0..depth {
+        out.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n--b{level}\r\n")
+                .as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"Content-Type: text/plain\r\n\r\ndeep down\r\n");
+    for level in (0..depth).rev() {
+        out.extend_from_slice(format!("--b{level}--\r\n").as_bytes());
+    }
+    out
+}
+
+/// A BER element nesting `depth` indefinite-length constructed `tag`s around `core`.
+fn deep_ber(tag: u8, depth: usize, core: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(depth * 4 + core.len());
+    for _ in 0..depth {
+        out.extend_from_slice(&[tag, 0x80]);
+    }
+    out.extend_from_slice(core);
+    for _ in 0..depth {
+        out.extend_from_slice(&[0, 0]);
+    }
+    out
+}
+
+/// alice's opaque SignedData of `content` (DER), made by the library.
+fn signed_by_alice(content: &[u8]) -> Vec<u8> {
+    let (alice, key) = (cert("alice"), key("alice"));
+    smime_cms::SignedDataBuilder::new(&DEFAULT_PROVIDER)
+        .signer(&alice, &key)
+        .sign(content)
+        .unwrap()
+}
+
+/// An EnvelopedData of `content` for bob (DER, AES-256-CBC), made by the library.
+fn enveloped_for_bob(content: &[u8]) -> Vec<u8> {
+    smime_cms::EnvelopeBuilder::new(
+        &DEFAULT_PROVIDER,
+        smime::ContentEncryptionAlgorithm::Aes256Cbc,
+    )
+    .unwrap()
+    .recipient(&cert("bob"))
+    .unwrap()
+    .encrypt(content)
+    .unwrap()
+}
+
+fn verify_options(trust: &[Certificate]) -> smime::VerifyOptions<'_> {
+    smime::VerifyOptions::new(trust, SystemTime::now())
+}
+
+/// `smime verify` of `input` (trusting the test root, offline), capped.
+fn cli_verify(w: &Work, name: &str, input: &[u8]) -> Out {
+    let path = w.write(name, input);
+    smime_capped(
+        &[
+            "verify",
+            "--trust",
+            &pki().cert("root"),
+            "--offline",
+            "--in",
+            &path,
+        ],
+        b"",
+    )
+}
+
+/// `smime decrypt` of `input` as bob, capped.
+fn cli_decrypt(w: &Work, name: &str, input: &[u8]) -> Out {
+    let path = w.write(name, input);
+    smime_capped(
+        &[
+            "decrypt",
+            "--cert",
+            &pki().cert("bob"),
+            "--key",
+            &pki().key("bob"),
+            "--in",
+            &path,
+        ],
+        b"",
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Deep nesting: MIME 10 000 deep, BER 100 000 deep, in signed and enveloped data
+// ---------------------------------------------------------------------------------------------
+
+const MIME_DEPTH: usize = 10_000;
+const BER_DEPTH: usize = 100_000;
+
+#[test]
+fn deep_mime_in_signed_and_enveloped_mail() {
+    let deep = deep_multipart(MIME_DEPTH);
+    let too_deep = smime::Error::Mime(smime_mime::Error::TooDeep { max: 16 });
+
+    // A plain mail: the structure walk stops at 16 levels.
+    let plain = [HEAD.as_bytes(), &deep].concat();
+    let input = plain.clone();
+    let err = bounded("parse_layer 10 000 deep", move || {
+        smime_mime::parse_layer(&input, &smime_mime::Limits::default())
+    })
+    .unwrap_err();
+    assert_eq!(err, smime_mime::Error::TooDeep { max: 16 });
+
+    // multipart/signed whose signed part nests 10 000 deep, with a real signature of alice.
+    let signature = smime_cms::SignedDataBuilder::new(&DEFAULT_PROVIDER)
+        .signer(&cert("alice"), &key("alice"))
+        .detached()
+        .sign(&deep)
+        .unwrap();
+    let signed = common::wrap_multipart_signed(&deep, &signature, "sha-256");
+    let input = signed.clone();
+    let err = bounded("verify_mail multipart/signed 10 000 deep", move || {
+        let trust = [cert("root")];
+        smime::verify_mail(&input, &verify_options(&trust), &DEFAULT_PROVIDER)
+    })
+    .unwrap_err();
+    assert_eq!(err, too_deep);
+
+    // Opaque signed data whose content nests 10 000 deep: the signature verifies, the walk
+    // into the content stops.
+    let opaque = common::wrap_pkcs7_mime(&signed_by_alice(&deep), "signed-data");
+    let input = opaque.clone();
+    let err = bounded("open_mail opaque signed 10 000 deep", move || {
+        let trust = [cert("root")];
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::open_mail(
+            &input,
+            Some((&bob, &key)),
+            &verify_options(&trust),
+            &DEFAULT_PROVIDER,
+        )
+        .map(|r| r.layers().len())
+    })
+    .unwrap_err();
+    assert_eq!(err, too_deep);
+
+    // Enveloped data for bob whose content nests 10 000 deep.
+    let enveloped = common::wrap_pkcs7_mime(&enveloped_for_bob(&deep), "enveloped-data");
+    let input = enveloped.clone();
+    let err = bounded("open_mail enveloped 10 000 deep", move || {
+        let trust = [cert("root")];
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::open_mail(
+            &input,
+            Some((&bob, &key)),
+            &verify_options(&trust),
+            &DEFAULT_PROVIDER,
+        )
+        .map(|r| r.layers().len())
+    })
+    .unwrap_err();
+    assert_eq!(err, too_deep);
+
+    // The command line: verify refuses; decrypt releases the (opaque) entity, and verifying
+    // what it released refuses.
+    let w = Work::new();
+    let needle = "MIME nesting exceeds the limit of 16 levels";
+    assert_refused(&cli_verify(&w, "plain.eml", &plain), 1, needle);
+    assert_refused(&cli_verify(&w, "signed.eml", &signed), 1, needle);
+    let out = cli_decrypt(&w, "enveloped.eml", &enveloped);
+    assert_eq!(out.code, 0, "{}", out.describe());
+    assert_refused(&cli_verify(&w, "decrypted.eml", &out.stdout), 1, needle);
+}
+
+#[test]
+fn deep_ber_in_signed_and_enveloped_data() {
+    let depth_error = smime_cms::Error::LimitExceeded {
+        what: "ASN.1 nesting depth",
+        limit: 64,
+    };
+    // SignedData whose eContent is a constructed OCTET STRING nested 100 000 deep.
+    let econtent = deep_ber(0x24, BER_DEPTH, &octets(b"x"));
+    let encap = seq(&[&oid(ID_DATA), &tlv(0xa0, &econtent)]);
+    let signed_octets = content_info(
+        ID_SIGNED_DATA,
+        &seq(&[&int(1), &set(&[]), &encap, &set(&[])]),
+    );
+    // SignedData whose certificates nest SEQUENCEs 100 000 deep.
+    let certs = tlv(0xa0, &deep_ber(0x30, BER_DEPTH, &int(0)));
+    let signed_seqs = content_info(
+        ID_SIGNED_DATA,
+        &seq(&[
+            &int(1),
+            &set(&[]),
+            &seq(&[&oid(ID_DATA)]),
+            &certs,
+            &set(&[]),
+        ]),
+    );
+    // The ContentInfo itself 100 000 SEQUENCEs deep.
+    let bare = deep_ber(0x30, BER_DEPTH, &[]);
+    // A real EnvelopedData for bob whose encryptedContent is replaced by [0] constructed
+    // OCTET STRINGs nested 100 000 deep.
+    let (ct, mut fields) = content_fields(&enveloped_for_bob(b"hello"));
+    let eci_fields: Vec<Vec<u8>> = {
+        let (_, _, value, _) = read_tlv(&fields[2]);
+        elements(value).into_iter().map(<[u8]>::to_vec).collect()
+    };
+    let nested = [
+        &[0xa0u8, 0x80][..],
+        &deep_ber(0x24, BER_DEPTH, &octets(b"0123456789abcdef")),
+        &[0, 0],
+    ]
+    .concat();
+    fields[2] = seq(&[&eci_fields[0], &eci_fields[1], &nested]);
+    let enveloped = reassemble(&ct, &fields);
+
+    for (name, input) in [
+        ("signed eContent", signed_octets.clone()),
+        ("signed certificates", signed_seqs.clone()),
+        ("bare SEQUENCEs", bare.clone()),
+    ] {
+        let der = input.clone();
+        let err = bounded(&format!("verify_signed_data {name}"), move || {
+            smime_cms::verify_signed_data(
+                &der,
+                None,
+                &smime_cms::VerifyOptions::new(&DEFAULT_PROVIDER),
+            )
+            .map(|r| r.signers().len())
+        })
+        .unwrap_err();
+        assert_eq!(err, depth_error, "{name}");
+    }
+    let der = enveloped.clone();
+    let err = bounded("decrypt enveloped 100 000 deep", move || {
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::decrypt_mail(&der, &bob, &key, &DEFAULT_PROVIDER).map(|r| r.output().len())
+    })
+    .unwrap_err();
+    assert_eq!(err, smime::Error::Cms(depth_error.clone()));
+
+    let w = Work::new();
+    let needle = "limit exceeded: ASN.1 nesting depth (limit 64)";
+    assert_refused(&cli_verify(&w, "octets.p7m", &signed_octets), 1, needle);
+    let mime = common::wrap_pkcs7_mime(&signed_seqs, "signed-data");
+    assert_refused(&cli_verify(&w, "seqs.eml", &mime), 1, needle);
+    assert_refused(&cli_verify(&w, "bare.p7m", &bare), 1, needle);
+    let mime = common::wrap_pkcs7_mime(&enveloped, "enveloped-data");
+    assert_refused(&cli_decrypt(&w, "enveloped.eml", &mime), 1, needle);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Huge declared lengths with tiny bodies
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn huge_declared_lengths() {
+    let options = smime_cms::VerifyOptions::new(&DEFAULT_PROVIDER);
+    // Lengths of 2^32-1 and 2^62 on the outer SEQUENCE, and 2^32-1 inside a real
+    // SignedData (its certificates field), each followed by a few bytes.
+    let len_u32 = LENGTH_2E32.to_vec();
+    let len_2_62 = LENGTH_2E62.to_vec();
+    let (ct, mut fields) = content_fields(&signed_by_alice(b"hello"));
+    assert_eq!(fields[3][0], 0xa0, "certificates field expected");
+    let certs = read_tlv(&fields[3]).2.to_vec();
+    fields[3] = [&[0xa0u8, 0x84, 0xff, 0xff, 0xff, 0xf0][..], &certs].concat();
+    // The SignedData SEQUENCE's own length stays consistent with what follows.
+    let body: Vec<u8> = fields.concat();
+    let inner_len_lie = [ct.clone(), tlv(0xa0, &tlv(0x30, &body))].concat();
+    let inner = tlv(0x30, &inner_len_lie);
+
+    for (name, input) in [
+        ("2^32-1", len_u32.clone()),
+        ("2^62", len_2_62.clone()),
+        ("certificates 2^32-16", inner.clone()),
+    ] {
+        let der = input.clone();
+        let opts = options.clone();
+        let err = bounded(&format!("verify_signed_data length {name}"), move || {
+            smime_cms::verify_signed_data(&der, None, &opts).map(|r| r.signers().len())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, smime_cms::Error::Malformed(_)),
+            "{name}: {err:?}"
+        );
+    }
+
+    // The same lengths inside base64 bodies of MIME parts: the decoder allocates by the size
+    // of the body, never by what the DER inside declares.
+    let w = Work::new();
+    for (name, input) in [("u32", &len_u32), ("2-62", &len_2_62), ("inner", &inner)] {
+        let mail = common::wrap_pkcs7_mime(input, "signed-data");
+        assert_refused(
+            &cli_verify(&w, &format!("{name}.eml"), &mail),
+            1,
+            "malformed CMS structure",
+        );
+        assert_refused(
+            &cli_verify(&w, &format!("{name}.p7m"), input),
+            1,
+            "malformed CMS structure",
+        );
+        assert_refused(
+            &cli_decrypt(&w, &format!("{name}-env.eml"), &mail),
+            1,
+            "malformed CMS structure",
+        );
+    }
+
+    // A certificate and a CRL declaring 2^32-1 bytes.
+    let cert_err = smime::load_certificates(&len_u32).unwrap_err();
+    assert!(
+        matches!(cert_err, smime::Error::BadInputFile { .. }),
+        "{cert_err:?}"
+    );
+    let crl_err = smime::Crl::from_der(&len_u32).unwrap_err();
+    assert!(
+        matches!(crl_err, smime::smime_pkix::crl::CrlError::Malformed(_)),
+        "{crl_err:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Too many recipients, certificates and signers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn ten_thousand_recipient_infos() {
+    let (ct, fields) = content_fields(&enveloped_for_bob(b"hello"));
+    let (_, _, ris, _) = read_tlv(&fields[1]);
+    let bob_ri = elements(ris)[0].to_vec();
+    let with_recipients = |n: usize| {
+        let mut f = fields.clone();
+        f[1] = tlv(0x31, &bob_ri.repeat(n));
+        reassemble(&ct, &f)
+    };
+    let hostile = with_recipients(10_000);
+    let der = hostile.clone();
+    let err = bounded("decrypt 10 000 RecipientInfos", move || {
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::decrypt_mail(&der, &bob, &key, &DEFAULT_PROVIDER).map(|r| r.output().len())
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        smime::Error::Cms(smime_cms::Error::LimitExceeded {
+            what: "recipients",
+            limit: 1024
+        })
+    );
+    // At the limit, the envelope still opens.
+    let der = with_recipients(1024);
+    let out = bounded("decrypt 1024 RecipientInfos", move || {
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::decrypt_mail(&der, &bob, &key, &DEFAULT_PROVIDER).map(|r| r.into_output())
+    })
+    .unwrap();
+    assert_eq!(out, b"hello");
+
+    let w = Work::new();
+    let mail = common::wrap_pkcs7_mime(&hostile, "enveloped-data");
+    assert_refused(
+        &cli_decrypt(&w, "recipients.eml", &mail),
+        1,
+        "limit exceeded: recipients (limit 1024)",
+    );
+}
+
+#[test]
+fn ten_thousand_certificates_and_a_thousand_signers() {
+    let (ct, fields) = content_fields(&signed_by_alice(b"hello"));
+    assert_eq!(fields[3][0], 0xa0, "certificates field expected");
+    let (_, _, sis, _) = read_tlv(&fields[4]);
+    let alice_si = elements(sis)[0].to_vec();
+    let alice_der = cert("alice").to_der().unwrap();
+    let build = |certs: usize, signers: usize| {
+        let mut f = fields.clone();
+        f[3] = tlv(0xa0, &alice_der.repeat(certs));
+        f[4] = tlv(0x31, &alice_si.repeat(signers));
+        reassemble(&ct, &f)
+    };
+    let limit = |what, limit| smime_cms::Error::LimitExceeded { what, limit };
+    let cases = [
+        (
+            "10 000 certificates",
+            build(10_000, 1),
+            limit("certificates", 256),
+        ),
+        ("1 000 signers", build(1, 1_000), limit("signers", 64)),
+        ("both", build(10_000, 1_000), limit("signers", 64)),
+    ];
+    let w = Work::new();
+    for (name, der, expected) in cases {
+        let input = der.clone();
+        let err = bounded(&format!("verify_mail {name}"), move || {
+            let trust = [cert("root")];
+            smime::verify_mail(&input, &verify_options(&trust), &DEFAULT_PROVIDER)
+                .map(|r| r.signers().len())
+        })
+        .unwrap_err();
+        assert_eq!(err, smime::Error::Cms(expected.clone()), "{name}");
+        let mail = common::wrap_pkcs7_mime(&der, "signed-data");
+        assert_refused(
+            &cli_verify(&w, &format!("{}.eml", name.replace(' ', "-")), &mail),
+            1,
+            &expected.to_string(),
+        );
+    }
+    // At the limits (256 certificates, 64 signers, each signer validated), verification ends
+    // with a report.
+    let der = build(256, 64);
+    let signers = bounded("verify_mail 256 certificates, 64 signers", move || {
+        let trust = [cert("root")];
+        smime::verify_mail(&der, &verify_options(&trust), &DEFAULT_PROVIDER)
+            .map(|r| r.signers().iter().filter(|s| s.is_good()).count())
+    })
+    .unwrap();
+    assert_eq!(signers, 64);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. CompressedData (RFC 3274) is not supported: a clear "unsupported content type"
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn compressed_data_is_an_unsupported_content_type() {
+    // CompressedData ::= SEQUENCE { version 0, compressionAlgorithm zlib, encapContentInfo }
+    let compressed = COMPRESSED_DATA.to_vec();
+    let compressed_oid = der::asn1::ObjectIdentifier::new_unwrap(ID_COMPRESSED_DATA);
+    let mail = common::wrap_pkcs7_mime(&compressed, "compressed-data");
+    let input = mail.clone();
+    let err = bounded("open_mail CompressedData", move || {
+        let trust = [cert("root")];
+        let (bob, key) = (cert("bob"), key("bob"));
+        smime::open_mail(
+            &input,
+            Some((&bob, &key)),
+            &verify_options(&trust),
+            &DEFAULT_PROVIDER,
+        )
+        .map(|r| r.layers().len())
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        smime::Error::Cms(smime_cms::Error::UnsupportedContentType(compressed_oid))
+    );
+    // The CMS layer names the type it got when asked for another.
+    let err = smime_cms::verify_signed_data(
+        &compressed,
+        None,
+        &smime_cms::VerifyOptions::new(&DEFAULT_PROVIDER),
+    )
+    .map(|r| r.signers().len())
+    .unwrap_err();
+    assert!(
+        matches!(err, smime_cms::Error::UnexpectedContentType { found, .. } if found == compressed_oid),
+        "{err:?}"
+    );
+    // The command line says it is not what the command opens.
+    let w = Work::new();
+    assert_refused(
+        &cli_verify(&w, "compressed.eml", &mail),
+        1,
+        "not an S/MIME signed message",
+    );
+    assert_refused(
+        &cli_decrypt(&w, "compressed.eml", &mail),
+        1,
+        "not an S/MIME encrypted message",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Path building against a mesh of cross-signed CAs with one name
+// ---------------------------------------------------------------------------------------------
+
+/// A P-256 key made here, with its SubjectPublicKeyInfo and a key identifier.
+struct MadeKey {
+    key: SoftwareKey,
+    spki: Vec<u8>,
+    id: Vec<u8>,
+}
+
+impl MadeKey {
+    fn new() -> Self {
+        use sha2::Digest as _;
+        use smime::smime_crypto::Signer as _;
+        let key = SoftwareKey::generate_ec(smime::smime_crypto::EcCurve::P256).unwrap();
+        let spki = key.public_key().to_der().unwrap();
+        let id = sha2::Sha256::digest(&spki)[..20].to_vec();
+        Self { key, spki, id }
+    }
+}
+
+fn name(cn: &str) -> Vec<u8> {
+    seq(&[&set(&[&seq(&[&oid("2.5.4.3"), &tlv(0x0c, cn.as_bytes())])])])
+}
+
+fn extension(id: &str, critical: bool, value: &[u8]) -> Vec<u8> {
+    if critical {
+        seq(&[&oid(id), &tlv(0x01, &[0xff]), &octets(value)])
+    } else {
+        seq(&[&oid(id), &octets(value)])
+    }
+}
+
+/// What a certificate made by [`make_cert`] says.
+struct CertSpec<'a> {
+    serial: u64,
+    issuer: &'a [u8],
+    signer: &'a SoftwareKey,
+    authority_id: &'a [u8],
+    subject: &'a [u8],
+    spki: &'a [u8],
+    subject_id: &'a [u8],
+    /// `Some(address)` for an S/MIME end entity, `None` for a CA.
+    email: Option<&'a str>,
+}
+
+/// A DER certificate, valid 2020 to 2099, signed with ECDSA P-256.
+fn make_cert(spec: &CertSpec<'_>) -> Vec<u8> {
+    use smime::smime_crypto::Signer as _;
+    let scheme = spec.signer.default_scheme();
+    let alg = scheme.x509_signature_algorithm().to_der().unwrap();
+    let validity = seq(&[&tlv(0x17, b"200101000000Z"), &tlv(0x18, b"20991231235959Z")]);
+    let mut exts = vec![
+        extension("2.5.29.14", false, &octets(spec.subject_id)),
+        extension("2.5.29.35", false, &seq(&[&tlv(0x80, spec.authority_id)])),
+    ];
+    match spec.email {
+        None => {
+            exts.push(extension("2.5.29.19", true, &seq(&[&tlv(0x01, &[0xff])])));
+            exts.push(extension("2.5.29.15", true, &tlv(0x03, &[0x01, 0x06])));
+        }
+        Some(address) => {
+            exts.push(extension("2.5.29.19", true, &seq(&[])));
+            exts.push(extension("2.5.29.15", true, &tlv(0x03, &[0x03, 0x88])));
+            exts.push(extension(
+                "2.5.29.37",
+                false,
+                &seq(&[&oid("1.3.6.1.5.5.7.3.4")]),
+            ));
+            exts.push(extension(
+                "2.5.29.17",
+                false,
+                &seq(&[&tlv(0x81, address.as_bytes())]),
+            ));
+        }
+    }
+    let ext_refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
+    let tbs = seq(&[
+        &tlv(0xa0, &int(2)),
+        &int(spec.serial),
+        &alg,
+        spec.issuer,
+        &validity,
+        spec.subject,
+        spec.spki,
+        &tlv(0xa3, &seq(&ext_refs)),
+    ]);
+    let signature = spec.signer.sign(&scheme, &tbs).unwrap();
+    seq(&[&tbs, &alg, &tlv(0x03, &[&[0u8][..], &signature].concat())])
+}
+
+/// A mesh of `n` CAs that all have the subject "Mesh CA": each CA's key certified by every
+/// other CA (n·(n-1) cross-certificates), with key identifiers (each CA its own, or, with
+/// `same_ids`, one for all); a trust anchor "Hostile Root" that certified none of them; and an
+/// end entity issued by the first CA. No path reaches the anchor.
+struct Mesh {
+    root: Certificate,
+    leaf: Certificate,
+    leaf_key: SoftwareKey,
+    cross: Vec<Certificate>,
+}
+
+impl Mesh {
+    fn new(n: usize, same_ids: bool, root_cn: &str) -> Self {
+        let keys: Vec<MadeKey> = (0..n).map(|_| MadeKey::new()).collect();
+        let id = |k: &MadeKey| -> Vec<u8> {
+            if same_ids {
+                keys[0].id.clone()
+            } else {
+                k.id.clone()
+            }
+        };
+        let mesh = name("Mesh CA");
+        let mut serial = 1u64;
+        let mut cross = Vec::with_capacity(n * n);
+        for subject in &keys {
+            for issuer in &keys {
+                if std::ptr::eq(subject, issuer) {
+                    continue;
+                }
+                serial += 1;
+                let der = make_cert(&CertSpec {
+                    serial,
+                    issuer: &mesh,
+                    signer: &issuer.key,
+                    authority_id: &id(issuer),
+                    subject: &mesh,
+                    spki: &subject.spki,
+                    subject_id: &id(subject),
+                    email: None,
+                });
+                cross.push(Certificate::from_der(&der).unwrap());
+            }
+        }
+        let root_key = MadeKey::new();
+        let root_name = name(root_cn);
+        // An anchor named like the mesh also takes its key identifier.
+        let root_id = if root_cn == "Mesh CA" {
+            id(&keys[0])
+        } else {
+            root_key.id.clone()
+        };
+        let root = make_cert(&CertSpec {
+            serial: 1,
+            issuer: &root_name,
+            signer: &root_key.key,
+            authority_id: &root_id,
+            subject: &root_name,
+            spki: &root_key.spki,
+            subject_id: &root_id,
+            email: None,
+        });
+        let leaf_key = MadeKey::new();
+        let leaf = make_cert(&CertSpec {
+            serial: serial + 1,
+            issuer: &mesh,
+            signer: &keys[0].key,
+            authority_id: &id(&keys[0]),
+            subject: &name("Mesh Leaf"),
+            spki: &leaf_key.spki,
+            subject_id: &leaf_key.id,
+            email: Some("mesh@example.org"),
+        });
+        Self {
+            root: Certificate::from_der(&root).unwrap(),
+            leaf: Certificate::from_der(&leaf).unwrap(),
+            leaf_key: leaf_key.key,
+            cross,
+        }
+    }
+}
+
+fn pem_all(certs: &[&Certificate]) -> Vec<u8> {
+    use der::EncodePem as _;
+    certs
+        .iter()
+        .map(|c| c.to_pem(der::pem::LineEnding::LF).unwrap())
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn cross_signed_mesh_exhausts_the_path_building_budget() {
+    use smime::smime_pkix::{PathError, TrustAnchors, ValidationOptions, validate_path};
+    let steps = PathError::BudgetExceeded {
+        what: "path-building steps",
+    };
+    let signatures = PathError::BudgetExceeded {
+        what: "signature checks",
+    };
+    // (name, mesh, the error, how many signer infos the signed mail has)
+    let cases = [
+        (
+            "50 CAs, own key ids",
+            Mesh::new(50, false, "Hostile Root"),
+            steps.clone(),
+            64,
+        ),
+        // Every cross-certificate a candidate at every step: each validation takes the whole
+        // budget of 200 000 steps (about a second in a debug build), so one signer only.
+        (
+            "50 CAs, one key id",
+            Mesh::new(50, true, "Hostile Root"),
+            steps.clone(),
+            1,
+        ),
+        // An anchor with the mesh's name (and key id) but another key: every step tries it.
+        (
+            "50 CAs, anchor of the same name",
+            Mesh::new(50, true, "Mesh CA"),
+            signatures,
+            64,
+        ),
+    ];
+    let w = Work::new();
+    for (name, mesh, expected, signers) in cases {
+        let start = Instant::now();
+        let (root, leaf, pool) = (mesh.root.clone(), mesh.leaf.clone(), mesh.cross.clone());
+        let err = bounded(&format!("validate_path {name}"), move || {
+            let anchors = TrustAnchors::from_certificates([&root]).unwrap();
+            let options = ValidationOptions::new(SystemTime::now());
+            validate_path(&anchors, &leaf, &pool, &options, &DEFAULT_PROVIDER).map(|_| ())
+        })
+        .unwrap_err();
+        assert_eq!(err, expected, "{name}");
+
+        eprintln!("{name}: mesh made and validated in {:.2?}", start.elapsed());
+        // The command line: the mesh as --intermediates.
+        let file = name.replace([' ', ','], "-");
+        let root_pem = w.write(&format!("{file}-root.pem"), &pem_all(&[&mesh.root]));
+        let leaf = w.write(&format!("{file}-leaf.pem"), &pem_all(&[&mesh.leaf]));
+        let cross: Vec<&Certificate> = mesh.cross.iter().collect();
+        let inter = w.write(&format!("{file}-mesh.pem"), &pem_all(&cross));
+        let out = smime_capped(
+            &[
+                "cert",
+                "verify",
+                &leaf,
+                "--trust",
+                &root_pem,
+                "--intermediates",
+                &inter,
+                "--offline",
+            ],
+            b"",
+        );
+        assert_refused(&out, 1, &expected.to_string());
+
+        // A mail signed by the mesh's end entity, carrying 255 cross-certificates, with up to
+        // 64 signer infos (the most a SignedData may have): each signer's validation runs
+        // out of budget, and verification ends.
+        let carried: Vec<Certificate> = mesh.cross.iter().take(255).cloned().collect();
+        let mut builder =
+            smime_cms::SignedDataBuilder::new(&DEFAULT_PROVIDER).signer(&mesh.leaf, &mesh.leaf_key);
+        for _ in 1..signers {
+            builder = builder.signer(&mesh.leaf, &mesh.leaf_key);
+        }
+        for c in carried {
+            builder = builder.certificate(c);
+        }
+        let mail = common::wrap_pkcs7_mime(&builder.sign(b"mesh\r\n").unwrap(), "signed-data");
+        let input = mail.clone();
+        let root = mesh.root.clone();
+        let chains = bounded(
+            &format!("verify_mail {name}, {signers} signers"),
+            move || {
+                let trust = [root];
+                smime::verify_mail(&input, &verify_options(&trust), &DEFAULT_PROVIDER).map(|r| {
+                    r.signers()
+                        .iter()
+                        .map(|s| s.chain().err().cloned())
+                        .collect::<Vec<_>>()
+                })
+            },
+        )
+        .unwrap();
+        assert_eq!(chains.len(), signers);
+        assert!(
+            chains.iter().all(|c| c.as_ref() == Some(&expected)),
+            "{name}: {chains:?}"
+        );
+        let path = w.write(&format!("{file}.eml"), &mail);
+        let out = smime_capped(
+            &[
+                "verify",
+                "--trust",
+                &root_pem,
+                "--offline",
+                "--json",
+                "--in",
+                &path,
+            ],
+            b"",
+        );
+        assert_eq!(out.code, 1, "{}", out.describe());
+        assert_eq!(
+            out.stderr_lines(),
+            ["smime: verification failed"],
+            "{}",
+            out.describe()
+        );
+        assert!(
+            common::contains(&out.stdout, b"budget_exceeded"),
+            "{}",
+            out.describe()
+        );
+    }
+}
