@@ -80,6 +80,8 @@ fn smime_capped(args: &[&str], stdin: &[u8]) -> Out {
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .env("SMIME_STORE_PASSPHRASE", "pass")
+        .env("P12PW", "secret")
+        .env("P12EMPTY", "")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -230,6 +232,13 @@ const LENGTH_2E32: &[u8] = include_bytes!("hostile/length-2e32.der");
 const LENGTH_2E62: &[u8] = include_bytes!("hostile/length-2e62.der");
 /// A `ContentInfo` of CompressedData (RFC 3274, zlib) (tests/hostile/compressed-data.der).
 const COMPRESSED_DATA: &[u8] = include_bytes!("hostile/compressed-data.der");
+
+/// A PFX whose HMAC-SHA-256 MAC asks for 2^31 KDF iterations, around an empty
+/// AuthenticatedSafe (tests/hostile/pkcs12-mac-2e31.p12).
+const PKCS12_MAC_2E31: &[u8] = include_bytes!("hostile/pkcs12-mac-2e31.p12");
+/// A PFX without a MAC holding an EncryptedData under PBES2 with PBKDF2 (HMAC-SHA-256) of 2^31
+/// iterations and AES-256-CBC (tests/hostile/pkcs12-pbes2-2e31.p12).
+const PKCS12_PBES2_2E31: &[u8] = include_bytes!("hostile/pkcs12-pbes2-2e31.p12");
 
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
 const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
@@ -1051,4 +1060,184 @@ fn cross_signed_mesh_exhausts_the_path_building_budget() {
             out.describe()
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. PKCS#12 with 2^31 iterations
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pkcs12_with_two_to_the_31_iterations_is_refused_at_once() {
+    use smime::smime_keystore::pkcs12::{MAX_ITERATIONS, Pkcs12Error, import};
+    let expected = Pkcs12Error::LimitExceeded {
+        what: "iteration count",
+        limit: u64::from(MAX_ITERATIONS),
+        got: 1 << 31,
+    };
+    for (name, pfx, password) in [
+        ("MAC", PKCS12_MAC_2E31, "secret"),
+        ("PBES2 without MAC", PKCS12_PBES2_2E31, ""),
+    ] {
+        let err = bounded(&format!("pkcs12::import {name}"), move || {
+            import(pfx, password).map(|_| ())
+        })
+        .unwrap_err();
+        assert_eq!(err, expected, "{name}");
+    }
+    // The command line: a PKCS#12 file it cannot read is a bad input file (exit 2).
+    let w = Work::new();
+    for (name, pfx, var) in [
+        ("mac.p12", PKCS12_MAC_2E31, "P12PW"),
+        ("pbes2.p12", PKCS12_PBES2_2E31, "P12EMPTY"),
+    ] {
+        let file = w.write(name, pfx);
+        let store = w.path("store");
+        let out = smime_capped(
+            &[
+                "store",
+                "--store",
+                &store,
+                "import-p12",
+                &file,
+                "--password-env",
+                var,
+            ],
+            b"",
+        );
+        assert_refused(&out, 2, &expected.to_string());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. A CRL with 1 000 000 entries
+// ---------------------------------------------------------------------------------------------
+
+/// A v2 CRL of the test root, signed with its key, revoking serials 1 to `entries` and, last,
+/// alice's certificate; valid from 2026-01-01 to 2049-12-31.
+fn big_crl(entries: u32) -> Vec<u8> {
+    use smime::smime_crypto::Signer as _;
+    let root = cert("root");
+    let key = key("root");
+    let scheme = key.default_scheme();
+    let alg = scheme.x509_signature_algorithm().to_der().unwrap();
+    let when = tlv(0x17, b"260101000000Z");
+    let mut revoked = Vec::with_capacity(usize::try_from(entries).unwrap() * 22 + 64);
+    for serial in 1..=u64::from(entries) {
+        let serial = int(serial);
+        revoked.push(0x30);
+        push_len(&mut revoked, serial.len() + when.len());
+        revoked.extend_from_slice(&serial);
+        revoked.extend_from_slice(&when);
+    }
+    let alice_serial = cert("alice")
+        .tbs_certificate()
+        .serial_number()
+        .to_der()
+        .unwrap();
+    revoked.extend_from_slice(&seq(&[&alice_serial, &when]));
+    let crl_number = extension("2.5.29.20", false, &int(1));
+    let tbs = seq(&[
+        &int(1),
+        &alg,
+        &root.tbs_certificate().subject().to_der().unwrap(),
+        &tlv(0x17, b"260101000000Z"),
+        &tlv(0x17, b"491231235959Z"),
+        &tlv(0x30, &revoked),
+        &tlv(0xa0, &seq(&[&crl_number])),
+    ]);
+    let signature = key.sign(&scheme, &tbs).unwrap();
+    seq(&[&tbs, &alg, &tlv(0x03, &[&[0u8][..], &signature].concat())])
+}
+
+#[test]
+fn crl_with_a_million_entries() {
+    use smime::smime_pkix::crl::{CrlError, DEFAULT_MAX_CRL_SIZE};
+    use smime::smime_pkix::{
+        PathError, RevocationPolicy, TrustAnchors, ValidationOptions, validate_path,
+    };
+    let million = big_crl(1_000_000);
+    // 400 000 entries stay below the 10 MiB limit.
+    let within = big_crl(400_000);
+    assert!(million.len() > DEFAULT_MAX_CRL_SIZE && within.len() < DEFAULT_MAX_CRL_SIZE);
+
+    // Refused by size before it is parsed.
+    let der = million.clone();
+    let err = bounded("Crl::from_der 1 000 000 entries", move || {
+        smime::Crl::from_der(&der).map(|_| ())
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CrlError::TooLarge {
+            size: million.len(),
+            limit: DEFAULT_MAX_CRL_SIZE
+        }
+    );
+    // A caller that lifts the parse limit still gets no revocation status from it: the
+    // revocation check has its own size limit.
+    let der = million.clone();
+    let err = bounded("validate_path with a 1 000 000-entry CRL", move || {
+        let crl = smime::Crl::from_der_with_limit(&der, 64 << 20).unwrap();
+        let anchors = TrustAnchors::from_certificates([&cert("root")]).unwrap();
+        let options = ValidationOptions::new(SystemTime::now())
+            .with_crls([crl])
+            .with_revocation(RevocationPolicy::Require);
+        validate_path(&anchors, &cert("alice"), &[], &options, &DEFAULT_PROVIDER).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&err, PathError::RevocationUnknown { why, .. } if why.contains("size limit")),
+        "{err:?}"
+    );
+    // Within the limit, it is processed: alice, its last entry, is revoked.
+    let der = within.clone();
+    let err = bounded("validate_path with a 400 000-entry CRL", move || {
+        let crl = smime::Crl::from_der(&der).unwrap();
+        let anchors = TrustAnchors::from_certificates([&cert("root")]).unwrap();
+        let options = ValidationOptions::new(SystemTime::now())
+            .with_crls([crl])
+            .with_revocation(RevocationPolicy::Require);
+        validate_path(&anchors, &cert("alice"), &[], &options, &DEFAULT_PROVIDER).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(matches!(err, PathError::Revoked { .. }), "{err:?}");
+
+    // The command line: a --crl file over the limit is a bad input file (exit 2); the one
+    // within is used.
+    let w = Work::new();
+    let big = w.write("million.crl", &million);
+    let mail = common::wrap_pkcs7_mime(&signed_by_alice(b"hello\r\n"), "signed-data");
+    let input = w.write("signed.eml", &mail);
+    let root = pki().cert("root");
+    let out = smime_capped(
+        &[
+            "verify",
+            "--trust",
+            &root,
+            "--crl",
+            &big,
+            "--offline",
+            "--in",
+            &input,
+        ],
+        b"",
+    );
+    assert_refused(&out, 2, "exceeds the limit of 10485760 bytes");
+    let mid = w.write("within.crl", &within);
+    let alice = pki().cert("alice");
+    let out = smime_capped(
+        &[
+            "cert",
+            "verify",
+            &alice,
+            "--trust",
+            &root,
+            "--crl",
+            &mid,
+            "--require-revocation",
+            "--offline",
+        ],
+        b"",
+    );
+    assert_refused(&out, 1, "revoked");
 }
