@@ -797,6 +797,8 @@ struct CertSpec<'a> {
     subject_id: &'a [u8],
     /// `Some(address)` for an S/MIME end entity, `None` for a CA.
     email: Option<&'a str>,
+    /// Bytes of a private non-critical extension that only makes the certificate big.
+    padding: usize,
 }
 
 /// A DER certificate, valid 2020 to 2099, signed with ECDSA P-256.
@@ -828,6 +830,13 @@ fn make_cert(spec: &CertSpec<'_>) -> Vec<u8> {
                 &seq(&[&tlv(0x81, address.as_bytes())]),
             ));
         }
+    }
+    if spec.padding > 0 {
+        exts.push(extension(
+            "1.3.6.1.4.1.55555.1",
+            false,
+            &octets(&vec![0x5a; spec.padding]),
+        ));
     }
     let ext_refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
     let tbs = seq(&[
@@ -883,6 +892,7 @@ impl Mesh {
                     spki: &subject.spki,
                     subject_id: &id(subject),
                     email: None,
+                    padding: 0,
                 });
                 cross.push(Certificate::from_der(&der).unwrap());
             }
@@ -904,6 +914,7 @@ impl Mesh {
             spki: &root_key.spki,
             subject_id: &root_id,
             email: None,
+            padding: 0,
         });
         let leaf_key = MadeKey::new();
         let leaf = make_cert(&CertSpec {
@@ -915,6 +926,7 @@ impl Mesh {
             spki: &leaf_key.spki,
             subject_id: &leaf_key.id,
             email: Some("mesh@example.org"),
+            padding: 0,
         });
         Self {
             root: Certificate::from_der(&root).unwrap(),
@@ -1240,4 +1252,145 @@ fn crl_with_a_million_entries() {
         b"",
     );
     assert_refused(&out, 1, "revoked");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. An LDAP answer of many megabytes
+// ---------------------------------------------------------------------------------------------
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// slapd (`tests/services/ldap.sh`) with `entries.ldif`, stopped on drop.
+struct Slapd {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Slapd {
+    fn start(w: &Work, ldif: &str) -> Self {
+        let dir = w.dir().join("slapd");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("entries.ldif"), ldif).unwrap();
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/ldap.sh");
+        for _ in 0..3 {
+            let (port, ldaps) = (free_port(), free_port());
+            let out = Command::new("bash")
+                .arg(&script)
+                .args([
+                    "up",
+                    dir.to_str().unwrap(),
+                    &port.to_string(),
+                    &ldaps.to_string(),
+                ])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return Self { dir, port };
+            }
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                err.contains("already in use"),
+                "tests/services/ldap.sh failed (Debian packages slapd, ldap-utils):\n{err}"
+            );
+        }
+        panic!("no free ports for slapd");
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "ldap://127.0.0.1:{}/ou=people,dc=example,dc=test",
+            self.port
+        )
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/ldap.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .args(["down", self.dir.to_str().unwrap()])
+            .status();
+    }
+}
+
+#[test]
+fn ldap_answer_of_many_megabytes() {
+    use base64::Engine as _;
+    use smime::smime_directory::ldap::{DEFAULT_BYTE_LIMIT, LdapConfig, LdapDirectory};
+    use smime::smime_directory::{DirectoryError, lookup_blocking};
+    // One entry with 80 distinct certificates of 64 KiB each: 5 MiB of userCertificate;binary.
+    let ca = MadeKey::new();
+    let subject = MadeKey::new();
+    let (ca_name, subject_name) = (name("Big CA"), name("Big Entry"));
+    let mut ldif = String::from(
+        "dn: cn=big,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\ncn: big\n\
+         sn: big\nmail: big@example.org\n",
+    );
+    let mut total = 0;
+    for serial in 1..=80 {
+        let der = make_cert(&CertSpec {
+            serial,
+            issuer: &ca_name,
+            signer: &ca.key,
+            authority_id: &ca.id,
+            subject: &subject_name,
+            spki: &subject.spki,
+            subject_id: &subject.id,
+            email: Some("big@example.org"),
+            padding: 64 << 10,
+        });
+        total += der.len();
+        ldif.push_str("userCertificate;binary:: ");
+        ldif.push_str(&base64::engine::general_purpose::STANDARD.encode(&der));
+        ldif.push('\n');
+    }
+    assert!(total > 4 * DEFAULT_BYTE_LIMIT);
+    let w = Work::new();
+    let slapd = Slapd::start(&w, &ldif);
+
+    let url = slapd.url();
+    let err = bounded("LDAP lookup of a 5 MiB answer", move || {
+        let directory = LdapDirectory::new(LdapConfig::from_url(&url).unwrap()).unwrap();
+        lookup_blocking(&directory, "big@example.org").map(|f| f.len())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&err, DirectoryError::TooLarge { what, .. }
+            if what == &format!("attribute values exceed the limit of {DEFAULT_BYTE_LIMIT} bytes")),
+        "{err:?}"
+    );
+
+    // The command line: the address has no certificate, with the reason on stdout and one
+    // line on stderr.
+    let root = pki().cert("root");
+    let url = slapd.url();
+    let out = smime_capped(
+        &[
+            "lookup",
+            "big@example.org",
+            "--ldap",
+            &url,
+            "--trust",
+            &root,
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 1, "{}", out.describe());
+    common::assert_no_panic(&out);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+    assert!(
+        common::contains(&out.stdout, b"answer too large"),
+        "{}",
+        out.describe()
+    );
 }
