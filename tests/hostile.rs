@@ -1394,3 +1394,50 @@ fn ldap_answer_of_many_megabytes() {
         out.describe()
     );
 }
+
+/// A hostile "LDAP server" that declares a 2 GiB LDAPMessage and streams it for up to 30 s:
+/// the lookup ends with the limit error instead of buffering until memory runs out (before
+/// the relay of smime-directory, the command died in 0.5 s on `prlimit --as=1GiB`: "memory
+/// allocation of 1073741824 bytes failed").
+#[test]
+fn ldap_server_streaming_a_gigantic_message() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut sent = 0usize;
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 512];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01]);
+            let chunk = vec![0u8; 1 << 20];
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) && stream.write_all(&chunk).is_ok() {
+                sent += chunk.len();
+            }
+        }
+        sent
+    });
+    let root = pki().cert("root");
+    let url = format!("ldap://127.0.0.1:{port}/dc=example,dc=test");
+    let out = smime_capped(
+        &[
+            "lookup",
+            "bob@example.org",
+            "--ldap",
+            &url,
+            "--trust",
+            &root,
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 1, "{}", out.describe());
+    common::assert_no_panic(&out);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+    assert!(
+        common::contains(&out.stdout, b"answer too large: the server sent more than"),
+        "{}",
+        out.describe()
+    );
+    let sent = server.join().unwrap();
+    assert!(sent < 64 << 20, "the client read {sent} bytes");
+}

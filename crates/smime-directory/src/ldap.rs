@@ -46,8 +46,10 @@
 //! the entries read so far are used and [`LdapLookup::truncated`] says so. The attribute values
 //! of all entries together may hold at most [`DEFAULT_BYTE_LIMIT`] bytes (1 MiB), else
 //! [`DirectoryError::TooLarge`]. The byte limit is checked per entry as entries arrive: the LDAP
-//! library (ldap3) reads one whole protocol message before handing it over, so one oversized
-//! entry is held in memory (for at most the time limit) before it is refused. An answer that
+//! library (ldap3) reads one whole protocol message before handing it over, whatever length it
+//! declares, so the connection goes through a loopback relay that reads at most twice the byte
+//! limit plus 1 MiB from the server and then closes it ([`DirectoryError::TooLarge`]): a server
+//! that declares gigabytes and streams them cannot make memory grow beyond that. An answer that
 //! is not LDAP at all usually ends the lookup with [`DirectoryError::Timeout`]; the search
 //! runs in a task of its own, so a panic of the LDAP library on a crafted answer becomes
 //! [`DirectoryError::Malformed`] rather than a panic of the caller.
@@ -73,7 +75,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use der::Encode;
@@ -781,14 +783,131 @@ fn map_ldap_error(server: &str, error: LdapError, limit: Duration) -> DirectoryE
     }
 }
 
+/// The most bytes read from the server on one connection for a byte limit of `byte_limit`
+/// on attribute values: twice that (encodings, names, TLS records) and 1 MiB for the rest.
+fn max_received(byte_limit: usize) -> usize {
+    byte_limit.saturating_mul(2).saturating_add(1 << 20)
+}
+
+/// `host:port` to connect to: the port of the URL or the scheme's default.
+fn connect_address(scheme: &str, hostport: &str) -> String {
+    let has_port = match hostport.rsplit_once(':') {
+        Some((host, port)) => {
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']'))
+        }
+        None => false,
+    };
+    if has_port {
+        hostport.to_owned()
+    } else {
+        let port = if scheme == "ldaps" { 636 } else { 389 };
+        format!("{hostport}:{port}")
+    }
+}
+
+/// A loopback relay between ldap3 and the server that stops after `limit` bytes from the
+/// server. ldap3 buffers one whole protocol message before handing it over, whatever length
+/// it declares: without the relay, a server that declares gigabytes and streams them makes
+/// the buffer grow until memory runs out.
+struct Relay {
+    /// ldap3's end of the relay.
+    client: std::net::TcpStream,
+    /// Set when the server sent more than the limit (the relay then closed both ends).
+    exceeded: Arc<AtomicBool>,
+}
+
+impl Relay {
+    async fn connect(address: &str, limit: usize) -> std::io::Result<Self> {
+        let server = tokio::net::TcpStream::connect(address).await?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+        let (ours, _) = listener.accept()?;
+        ours.set_nonblocking(true)?;
+        let ours = tokio::net::TcpStream::from_std(ours)?;
+        let exceeded = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&exceeded);
+        tokio::spawn(async move {
+            let (server_read, server_write) = server.into_split();
+            let (ours_read, ours_write) = ours.into_split();
+            tokio::select! {
+                _ = pump(ours_read, server_write, usize::MAX) => {}
+                over = pump(server_read, ours_write, limit) => {
+                    if over {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        });
+        Ok(Self { client, exceeded })
+    }
+}
+
+/// Copies from `from` to `to` until either closes, or until more than `limit` bytes came
+/// (then `true`).
+async fn pump(
+    from: tokio::net::tcp::OwnedReadHalf,
+    to: tokio::net::tcp::OwnedWriteHalf,
+    limit: usize,
+) -> bool {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut total = 0usize;
+    loop {
+        if from.readable().await.is_err() {
+            return false;
+        }
+        let n = match from.try_read(&mut buf) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return false,
+        };
+        total = total.saturating_add(n);
+        if total > limit {
+            return true;
+        }
+        let mut chunk = buf.get(..n).unwrap_or_default();
+        while !chunk.is_empty() {
+            if to.writable().await.is_err() {
+                return false;
+            }
+            match to.try_write(chunk) {
+                Ok(0) => return false,
+                Ok(written) => chunk = chunk.get(written..).unwrap_or_default(),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
 impl Inner {
     async fn search(&self, filter: &str) -> Result<RawAnswer, DirectoryError> {
         let config = &self.config;
         let server = config.source_url.as_str();
-        let err = |e| map_ldap_error(server, e, config.time_limit);
+        let max = max_received(config.byte_limit);
+        let relay = Relay::connect(&connect_address(config.scheme, &config.hostport), max)
+            .await
+            .map_err(|e| DirectoryError::Unreachable {
+                server: server.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let exceeded = Arc::clone(&relay.exceeded);
+        let err = |e| {
+            if exceeded.load(Ordering::SeqCst) {
+                DirectoryError::TooLarge {
+                    server: server.to_owned(),
+                    what: format!("the server sent more than {max} bytes"),
+                }
+            } else {
+                map_ldap_error(server, e, config.time_limit)
+            }
+        };
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(config.time_limit)
-            .set_starttls(config.security == Security::StartTls);
+            .set_starttls(config.security == Security::StartTls)
+            .set_std_stream(ldap3::StdStream::Tcp(relay.client));
         if let Some(tls) = &self.tls {
             settings = settings.set_config(Arc::clone(tls));
         }
@@ -1170,5 +1289,49 @@ mod tests {
     fn attribute_names() {
         assert_eq!(base_name("userCertificate;binary"), "usercertificate");
         assert_eq!(base_name("CACERTIFICATE"), "cacertificate");
+    }
+
+    #[test]
+    fn connect_addresses() {
+        assert_eq!(connect_address("ldap", "example.org"), "example.org:389");
+        assert_eq!(connect_address("ldaps", "example.org"), "example.org:636");
+        assert_eq!(connect_address("ldap", "127.0.0.1:1389"), "127.0.0.1:1389");
+        assert_eq!(connect_address("ldap", "[::1]"), "[::1]:389");
+        assert_eq!(connect_address("ldaps", "[::1]:1636"), "[::1]:1636");
+    }
+
+    /// A server that declares a 2 GiB LDAPMessage and streams it: the relay stops after its
+    /// limit and the lookup fails with `TooLarge` instead of buffering until memory runs out.
+    #[test]
+    fn a_server_streaming_a_huge_message_is_cut_off() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 512];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01]);
+            let chunk = vec![0u8; 64 * 1024];
+            let mut sent = 0usize;
+            // At most 64 MiB: far more than the limit, and the test ends if it is ignored.
+            while sent < 64 << 20 && stream.write_all(&chunk).is_ok() {
+                sent += chunk.len();
+            }
+            sent
+        });
+        let config = LdapConfig::from_url(&format!("ldap://127.0.0.1:{port}/dc=example,dc=test"))
+            .unwrap()
+            .with_byte_limit(64 * 1024);
+        let directory = LdapDirectory::new(config).unwrap();
+        let err = crate::lookup_blocking(&directory, "bob@example.org").unwrap_err();
+        let limit = max_received(64 * 1024);
+        assert!(
+            matches!(&err, DirectoryError::TooLarge { what, .. }
+                if *what == format!("the server sent more than {limit} bytes")),
+            "{err:?}"
+        );
+        let sent = server.join().unwrap();
+        assert!(sent < 64 << 20, "the relay kept reading ({sent} bytes)");
     }
 }
