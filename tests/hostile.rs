@@ -1328,71 +1328,81 @@ fn ldap_answer_of_many_megabytes() {
     use base64::Engine as _;
     use smime::smime_directory::ldap::{DEFAULT_BYTE_LIMIT, LdapConfig, LdapDirectory};
     use smime::smime_directory::{DirectoryError, lookup_blocking};
-    // One entry with 80 distinct certificates of 64 KiB each: 5 MiB of userCertificate;binary.
+    // big@: 80 distinct certificates of 64 KiB each, 5 MiB of userCertificate;binary in one
+    // LDAPMessage; mid@: 24 of them, 1.5 MiB (over the byte limit of 1 MiB, under what one
+    // connection may read, 3 MiB).
     let ca = MadeKey::new();
     let subject = MadeKey::new();
     let (ca_name, subject_name) = (name("Big CA"), name("Big Entry"));
-    let mut ldif = String::from(
-        "dn: cn=big,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\ncn: big\n\
-         sn: big\nmail: big@example.org\n",
-    );
-    let mut total = 0;
-    for serial in 1..=80 {
-        let der = make_cert(&CertSpec {
-            serial,
-            issuer: &ca_name,
-            signer: &ca.key,
-            authority_id: &ca.id,
-            subject: &subject_name,
-            spki: &subject.spki,
-            subject_id: &subject.id,
-            email: Some("big@example.org"),
-            padding: 64 << 10,
-        });
-        total += der.len();
-        ldif.push_str("userCertificate;binary:: ");
-        ldif.push_str(&base64::engine::general_purpose::STANDARD.encode(&der));
+    let mut ldif = String::new();
+    let mut sizes = Vec::new();
+    for (cn, count) in [("big", 80), ("mid", 24)] {
+        ldif.push_str(&format!(
+            "dn: cn={cn},ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\ncn: {cn}\n\
+             sn: {cn}\nmail: {cn}@example.org\n"
+        ));
+        let mut total = 0;
+        for serial in 1..=count {
+            let der = make_cert(&CertSpec {
+                serial,
+                issuer: &ca_name,
+                signer: &ca.key,
+                authority_id: &ca.id,
+                subject: &subject_name,
+                spki: &subject.spki,
+                subject_id: &subject.id,
+                email: Some("big@example.org"),
+                padding: 64 << 10,
+            });
+            total += der.len();
+            ldif.push_str("userCertificate;binary:: ");
+            ldif.push_str(&base64::engine::general_purpose::STANDARD.encode(&der));
+            ldif.push('\n');
+        }
         ldif.push('\n');
+        sizes.push(total);
     }
-    assert!(total > 4 * DEFAULT_BYTE_LIMIT);
+    assert!(sizes[0] > 4 * DEFAULT_BYTE_LIMIT && sizes[1] > DEFAULT_BYTE_LIMIT);
     let w = Work::new();
     let slapd = Slapd::start(&w, &ldif);
 
-    let url = slapd.url();
-    let err = bounded("LDAP lookup of a 5 MiB answer", move || {
-        let directory = LdapDirectory::new(LdapConfig::from_url(&url).unwrap()).unwrap();
-        lookup_blocking(&directory, "big@example.org").map(|f| f.len())
-    })
-    .unwrap_err();
-    assert!(
-        matches!(&err, DirectoryError::TooLarge { what, .. }
-            if what == &format!("attribute values exceed the limit of {DEFAULT_BYTE_LIMIT} bytes")),
-        "{err:?}"
-    );
-
-    // The command line: the address has no certificate, with the reason on stdout and one
-    // line on stderr.
-    let root = pki().cert("root");
-    let url = slapd.url();
-    let out = smime_capped(
-        &[
-            "lookup",
+    for (address, expected) in [
+        (
             "big@example.org",
-            "--ldap",
-            &url,
-            "--trust",
-            &root,
-        ],
-        b"",
-    );
-    assert_eq!(out.code, 1, "{}", out.describe());
-    common::assert_no_panic(&out);
-    assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
-    assert!(
-        common::contains(&out.stdout, b"answer too large"),
-        "{}",
-        out.describe()
-    );
+            "the server sent more than 3145728 bytes".to_owned(),
+        ),
+        (
+            "mid@example.org",
+            format!("attribute values exceed the limit of {DEFAULT_BYTE_LIMIT} bytes"),
+        ),
+    ] {
+        let url = slapd.url();
+        let err = bounded(&format!("LDAP lookup of {address}"), move || {
+            let directory = LdapDirectory::new(LdapConfig::from_url(&url).unwrap()).unwrap();
+            lookup_blocking(&directory, address).map(|f| f.len())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&err, DirectoryError::TooLarge { what, .. } if *what == expected),
+            "{err:?}"
+        );
+        // The command line: the address has no certificate, with the reason on stdout and
+        // one line on stderr.
+        let root = pki().cert("root");
+        let url = slapd.url();
+        let out = smime_capped(&["lookup", address, "--ldap", &url, "--trust", &root], b"");
+        assert_eq!(out.code, 1, "{}", out.describe());
+        common::assert_no_panic(&out);
+        assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+        assert!(
+            common::contains(
+                &out.stdout,
+                format!("answer too large: {expected}").as_bytes()
+            ),
+            "{}",
+            out.describe()
+        );
+    }
 }
 
 /// A hostile "LDAP server" that declares a 2 GiB LDAPMessage and streams it for up to 30 s:
