@@ -1,5 +1,7 @@
 //! Path building from an unordered pool of certificates to a set of trust anchors.
 
+use std::rc::Rc;
+
 use der::Encode;
 use smime_crypto::CryptoProvider;
 use x509_cert::Certificate;
@@ -40,6 +42,33 @@ fn key_ids_match(aki: Option<&[u8]>, ski: Option<&[u8]>) -> bool {
     }
 }
 
+/// What path building asks of a certificate about its issuer, worked out once per call.
+struct Links<'a> {
+    /// The DER of the issuer name, for a byte comparison before the RFC 5280 one.
+    issuer_der: Option<Vec<u8>>,
+    authority_id: Option<Vec<u8>>,
+    /// The anchors that may have issued it: named as its issuer, key identifiers agreeing.
+    anchors: Vec<&'a TrustAnchor>,
+}
+
+impl<'a> Links<'a> {
+    fn of(cert: &Certificate, anchors: &'a TrustAnchors) -> Self {
+        let issuer = cert.tbs_certificate().issuer();
+        let authority_id = authority_key_id(cert);
+        Self {
+            issuer_der: issuer.to_der().ok(),
+            anchors: anchors
+                .iter()
+                .filter(|a| {
+                    name_eq(a.subject(), issuer)
+                        && key_ids_match(authority_id.as_deref(), a.key_id())
+                })
+                .collect(),
+            authority_id,
+        }
+    }
+}
+
 /// What path building asks of each pool certificate at every step, worked out once per call.
 struct PoolEntry<'a> {
     cert: &'a Certificate,
@@ -48,11 +77,12 @@ struct PoolEntry<'a> {
     key_id: Option<Vec<u8>>,
     /// Whether a trust anchor has this subject and key (such a certificate is never a link).
     anchor_key: bool,
+    links: Links<'a>,
 }
 
 pub(crate) struct Builder<'a> {
     anchors: &'a TrustAnchors,
-    pool: Vec<PoolEntry<'a>>,
+    pool: Rc<[PoolEntry<'a>]>,
     options: &'a ValidationOptions,
     provider: &'a CryptoProvider,
     budget: &'a Budget,
@@ -76,6 +106,7 @@ impl<'a> Builder<'a> {
                 subject_der: cert.tbs_certificate().subject().to_der().ok(),
                 key_id: subject_key_id(cert),
                 anchor_key: anchors.iter().any(|a| a.is_same_key(cert)),
+                links: Links::of(cert, anchors),
             })
             .collect();
         Self {
@@ -126,7 +157,7 @@ impl<'a> Builder<'a> {
     /// Builds and validates a path from `leaf`.
     pub(crate) fn build(&mut self, leaf: &'a Certificate) -> Result<ValidatedPath, PathError> {
         let mut path = vec![leaf];
-        match self.extend(&mut path)? {
+        match self.extend(&mut path, &Links::of(leaf, self.anchors))? {
             Some(v) => Ok(v),
             None => Err(self.best.take().unwrap_or(PathError::IssuerNotFound {
                 cert: CertId {
@@ -138,42 +169,38 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Extends `path` (end entity first) towards an anchor, depth first.
+    /// Extends `path` (end entity first) towards an anchor, depth first; `links` are those of
+    /// its last certificate.
     fn extend(
         &mut self,
         path: &mut Vec<&'a Certificate>,
+        links: &Links<'a>,
     ) -> Result<Option<ValidatedPath>, PathError> {
         self.budget.step()?;
         let Some(current) = path.last().copied() else {
             return Err(PathError::EmptyChain);
         };
         let issuer = current.tbs_certificate().issuer();
-        let aki = authority_key_id(current);
         let mut candidates = 0usize;
 
-        for anchor in self.anchors.iter() {
-            if name_eq(anchor.subject(), issuer) && key_ids_match(aki.as_deref(), anchor.key_id()) {
-                candidates = candidates.saturating_add(1);
-                if let Some(v) = self.try_anchor(anchor, path)? {
-                    return Ok(Some(v));
-                }
+        for anchor in &links.anchors {
+            candidates = candidates.saturating_add(1);
+            if let Some(v) = self.try_anchor(anchor, path)? {
+                return Ok(Some(v));
             }
         }
 
         if path.len() < MAX_PATH_CERTIFICATES {
-            let issuer_der = issuer.to_der().ok();
-            for index in 0..self.pool.len() {
+            let pool = Rc::clone(&self.pool);
+            for entry in pool.iter() {
                 // Each certificate of the pool looked at is a step, matching or not: otherwise
                 // a pool of many cross-certificates with one name makes every step cost
                 // thousands of name comparisons, and the budget no longer bounds the time.
                 self.budget.step()?;
-                let Some(entry) = self.pool.get(index) else {
-                    break;
-                };
                 let cand = entry.cert;
                 if entry.anchor_key
-                    || !key_ids_match(aki.as_deref(), entry.key_id.as_deref())
-                    || !((issuer_der.is_some() && entry.subject_der == issuer_der)
+                    || !key_ids_match(links.authority_id.as_deref(), entry.key_id.as_deref())
+                    || !((links.issuer_der.is_some() && entry.subject_der == links.issuer_der)
                         || name_eq(cand.tbs_certificate().subject(), issuer))
                     || path.contains(&cand)
                 {
@@ -181,7 +208,7 @@ impl<'a> Builder<'a> {
                 }
                 candidates = candidates.saturating_add(1);
                 path.push(cand);
-                let found = self.extend(path);
+                let found = self.extend(path, &entry.links);
                 path.pop();
                 if let Some(v) = found? {
                     return Ok(Some(v));
