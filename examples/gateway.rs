@@ -100,6 +100,19 @@ struct PolicyConfig {
     recipient_domains: HashMap<String, ModeName>,
     #[serde(default)]
     recipients: HashMap<String, ModeName>,
+    /// Sender domain → the address of the identity that signs for senders without their own.
+    #[serde(default)]
+    domain_signers: HashMap<String, String>,
+    /// Header protection (RFC 9788), on unless `false`.
+    #[serde(default = "yes")]
+    header_protection: bool,
+    /// The outer Subject of encrypted mail (the real one travels inside).
+    #[serde(default)]
+    neutral_subject: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -146,6 +159,13 @@ impl PolicyConfig {
         rules.sender_domains = map(&self.sender_domains);
         rules.recipient_domains = map(&self.recipient_domains);
         rules.recipients = map(&self.recipients);
+        rules.domain_signers = self
+            .domain_signers
+            .iter()
+            .map(|(d, a)| (d.to_lowercase(), a.to_lowercase()))
+            .collect();
+        rules.header_protection = self.header_protection;
+        rules.neutral_subject = self.neutral_subject.clone();
         rules
     }
 }

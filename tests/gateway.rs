@@ -452,7 +452,7 @@ fn opportunistic_without_certificate_arrives_signed_only() {
 
 #[test]
 fn recipient_with_certificate_gets_it_encrypted() {
-    let g = Gateway::new("default = \"opportunistic\"");
+    let g = Gateway::new("default = \"opportunistic\"\nneutral_subject = \"[...]\"");
     g.harvest(&pki().cert("bob"), &pki().key("bob"), "bob@example.org");
     let out = g.swaks(
         "alice@example.org",
@@ -470,8 +470,12 @@ fn recipient_with_certificate_gets_it_encrypted() {
     assert_eq!(m.to, ["bob@example.org"]);
     assert!(m.head().contains("application/pkcs7-mime"), "{}", m.text());
     assert!(!contains(&m.message, b"for bob only"));
+    // The operator's neutral Subject outside; the real one only inside (RFC 9788).
+    assert!(m.head().contains("Subject: [...]"), "{}", m.head());
+    assert!(!contains(&m.message, b"gateway test"));
     let content = g.decrypt_and_verify(m, &pki().cert("bob"), &pki().key("bob"));
     assert!(content.contains("for bob only"), "{content}");
+    assert!(content.contains("Subject: gateway test"), "{content}");
     // Nobody else can open it.
     let sealed = g.file("sealed.eml", m);
     let carol = openssl(
@@ -491,6 +495,53 @@ fn recipient_with_certificate_gets_it_encrypted() {
     let lines = g.mail_lines();
     assert!(
         lines.len() == 1 && lines[0].contains("bob@example.org=encrypted(Aes256Cbc)"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_sender_without_identity_is_signed_by_the_domain_signer() {
+    let g = Gateway::new(
+        "default = \"sign-only\"\n\
+         domain_signers = { \"example.org\" = \"alice@example.org\" }",
+    );
+    let out = g.swaks(
+        "dave@example.org",
+        "bob@example.org",
+        &mail(
+            "Dave <dave@example.org>",
+            "Bob <bob@example.org>",
+            "",
+            "signed for the domain",
+        ),
+    );
+    assert_eq!(out.code, 0, "{}", transcript(&out));
+    let mails = g.sink.wait_for(1);
+    let m = &mails[0];
+    assert!(m.head().contains("multipart/signed"), "{}", m.text());
+    let signed = g.file("signed.eml", m);
+    let content = g.verify(&signed);
+    assert!(content.contains("signed for the domain"), "{content}");
+    // The signer is Alice's identity, the one configured for the domain.
+    let signers = g.w.path("signers.pem");
+    openssl_ok(&[
+        "cms",
+        "-verify",
+        "-in",
+        &signed,
+        "-CAfile",
+        &pki().cert("root"),
+        "-signer",
+        &signers,
+    ]);
+    let alice = std::fs::read_to_string(pki().cert("alice")).expect("alice.pem");
+    let got = std::fs::read_to_string(&signers).expect("signers.pem");
+    assert!(got.contains(alice.trim()), "{got}");
+    let lines = g.mail_lines();
+    assert!(
+        lines.len() == 1
+            && lines[0].contains("from=dave@example.org")
+            && lines[0].ends_with("-> 250"),
         "{lines:?}"
     );
 }
