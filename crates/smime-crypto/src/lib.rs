@@ -9,7 +9,9 @@
 //! * [`CryptoProvider`]: a plain value listing the algorithms a caller allows (the model of
 //!   rustls' `CryptoProvider`). The RustCrypto provider [`rustcrypto::DEFAULT_PROVIDER`] is the
 //!   default; override single fields with `..DEFAULT_PROVIDER`. Library code never reads a
-//!   process-global default.
+//!   process-global default. With the feature `aws-lc`, `awslc::AWS_LC_PROVIDER` computes the
+//!   same algorithms with AWS-LC (through `aws-lc-rs`), and `awslc::AwsLcKey` is its private
+//!   key; the `awslc` module lists what it leaves to the RustCrypto code.
 //! * The private-key traits [`Signer`], [`KeyTransportDecrypter`] and [`KeyAgreer`], so that a key
 //!   held in a token (PKCS#11) can be plugged in and CMS code never sees key bytes.
 //!   [`rustcrypto::SoftwareKey`] implements all three for keys loaded from PEM or DER (PKCS#8,
@@ -39,6 +41,12 @@
 //! # Ok::<(), smime_crypto::Error>(())
 //! ```
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `aws-lc` | no | the module `awslc`: the aws-lc-rs provider `AWS_LC_PROVIDER` and `AwsLcKey` (builds AWS-LC from C sources) |
+//!
 //! # Decryption without oracles
 //!
 //! [`KeyTransportDecrypter::decrypt_content_key`] never fails because of a bad RSA padding or a
@@ -61,6 +69,8 @@
 #![warn(missing_docs)]
 
 mod alg;
+#[cfg(feature = "aws-lc")]
+pub mod awslc;
 mod error;
 pub mod kdf;
 mod keys;

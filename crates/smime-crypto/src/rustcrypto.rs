@@ -19,15 +19,16 @@
 
 use crate::{CryptoProvider, HashAlg};
 
-mod algid;
-mod cipher;
+// `pub(crate)`: the aws-lc provider delegates to these implementations (see `crate::awslc`).
+pub(crate) mod algid;
+pub(crate) mod cipher;
 mod digest;
-mod ecdh;
+pub(crate) mod ecdh;
 mod key;
-mod keywrap;
-mod random;
-mod rsa_kt;
-mod signature;
+pub(crate) mod keywrap;
+pub(crate) mod random;
+pub(crate) mod rsa_kt;
+pub(crate) mod signature;
 
 pub(crate) use algid::{
     key_transport_from_ai, key_transport_to_ai, public_key_algorithm, scheme_from_cms,

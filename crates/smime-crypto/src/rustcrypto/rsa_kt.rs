@@ -116,8 +116,15 @@ pub(crate) fn decrypt_content_key(
         Err(_) => (Choice::from(0u8), Zeroizing::new(Vec::new())),
     };
 
+    Ok(select_key(good, &message, &substitute))
+}
+
+/// The decrypted `message` if `good` and its length is that of `substitute`, else `substitute`,
+/// chosen in constant time over buffers of the expected length.
+pub(crate) fn select_key(good: Choice, message: &[u8], substitute: &[u8]) -> Zeroizing<Vec<u8>> {
+    let expected_len = substitute.len();
     // Copy the decrypted message into a buffer of the expected length (its length may be
-    // public: it is what the `rsa` crate returns), then select in constant time.
+    // public: it is what the RSA implementation returns), then select in constant time.
     let mut fixed = Zeroizing::new(vec![0u8; expected_len]);
     for (dst, src) in fixed.iter_mut().zip(message.iter()) {
         *dst = *src;
@@ -127,5 +134,5 @@ pub(crate) fn decrypt_content_key(
     for (o, (r, m)) in out.iter_mut().zip(substitute.iter().zip(fixed.iter())) {
         *o = u8::conditional_select(r, m, keep);
     }
-    Ok(out)
+    out
 }
