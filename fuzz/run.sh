@@ -18,15 +18,20 @@ cp ../third-party/pyca-pkcs12/*.p12 seeds/pkcs12/
 mkdir -p seeds/directory
 printf 'ldap://keys.example.org:389/dc=example,dc=org?userCertificate;binary?sub?(mail=x)?starttls' > seeds/directory/url
 printf '\003\000\000' > seeds/directory/rdata
-for target in ber verify decrypt keys mime crl fetched pkcs12 directory; do
+for target in ber verify decrypt keys mime crl fetched pkcs12 directory inbound cert; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
+  [ "$target" = inbound ] && seeds=seeds/mime
+  [ "$target" = cert ] && seeds=seeds/fetched
   [ "$target" = crl ] && seeds=seeds/crl
   [ "$target" = fetched ] && seeds=seeds/fetched
   [ "$target" = pkcs12 ] && seeds=seeds/pkcs12
   [ "$target" = directory ] && seeds=seeds/directory
+  # Past crashes of the target seed it too (read only: new inputs go to corpus/<target>).
+  regressions=()
+  [ -d "../tests/fuzz-regressions/$target" ] && regressions=("../tests/fuzz-regressions/$target")
   mkdir -p "corpus/$target"
   echo "== $target (${seconds}s)"
-  cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" -- \
+  cargo +nightly fuzz run -O "$target" "corpus/$target" "$seeds" "${regressions[@]}" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048
 done

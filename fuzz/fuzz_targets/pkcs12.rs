@@ -1,12 +1,5 @@
 #![no_main]
-//! PKCS#12 import of arbitrary bytes with an empty and a non-empty password: never a panic,
-//! bounded work (iteration counts and sizes are limited before any KDF runs).
+//! The `pkcs12` target: `smime_fuzz::pkcs12` (fuzz/src/lib.rs) says what it exercises.
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    for password in ["", "password"] {
-        if let Ok(contents) = smime_keystore::pkcs12::import(data, password) {
-            let _ = contents.identities();
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| smime_fuzz::pkcs12(data));
