@@ -3,6 +3,7 @@
 //! fuzzing, minimised; the folder may be absent) and on the seeds `fuzz/run.sh` gives the
 //! target (the vendored vectors under `third-party/`). A panic on any input fails the test and
 //! names the file.
+#![allow(clippy::expect_used, missing_docs)]
 
 #[allow(
     clippy::unwrap_used,
