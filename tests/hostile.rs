@@ -1451,3 +1451,51 @@ fn ldap_server_streaming_a_gigantic_message() {
     let sent = server.join().unwrap();
     assert!(sent < 64 << 20, "the client read {sent} bytes");
 }
+
+/// A hostile "LDAP server" that answers with one LDAPMessage nested 100 000 levels deep
+/// (600 KB, within the byte limits): the BER parser of the LDAP client (lber) recurses once
+/// per level, so without a bound a lookup overflows its thread's stack and the whole process
+/// aborts. The lookup must end with one clear error instead.
+#[test]
+fn ldap_server_answering_a_deeply_nested_message() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let depth = 100_000;
+        let mut message = Vec::with_capacity(6 * depth + 2);
+        for level in (0..depth).rev() {
+            message.extend_from_slice(&[0x30, 0x84]);
+            message.extend_from_slice(&u32::try_from(6 * level + 2).unwrap().to_be_bytes());
+        }
+        message.extend_from_slice(&[0x04, 0x00]);
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 512];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(&message);
+            // Keep the connection open until the client gives up.
+            let _ = stream.read(&mut request);
+        }
+    });
+    let root = pki().cert("root");
+    let url = format!("ldap://127.0.0.1:{port}/dc=example,dc=test");
+    let out = smime_capped(
+        &[
+            "lookup",
+            "bob@example.org",
+            "--ldap",
+            &url,
+            "--trust",
+            &root,
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 1, "{}", out.describe());
+    common::assert_no_panic(&out);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.describe());
+    assert!(
+        common::contains(&out.stdout, b"elements nested more than 16 deep"),
+        "{}",
+        out.describe()
+    );
+    server.join().unwrap();
+}

@@ -49,7 +49,12 @@
 //! library (ldap3) reads one whole protocol message before handing it over, whatever length it
 //! declares, so the connection goes through a loopback relay that reads at most twice the byte
 //! limit plus 1 MiB from the server and then closes it ([`DirectoryError::TooLarge`]): a server
-//! that declares gigabytes and streams them cannot make memory grow beyond that. An answer that
+//! that declares gigabytes and streams them cannot make memory grow beyond that. The relay also
+//! does TLS and StartTLS itself, so that it sees the server's messages in clear, and checks
+//! their framing as they pass: BER with definite lengths, each element inside its parent, at
+//! most 16 levels deep — the LDAP library's parser recurses once per level, and a message nested
+//! a hundred thousand levels deep would overflow the stack and abort the process; such an answer
+//! is [`DirectoryError::Malformed`]. An answer that
 //! is not LDAP at all usually ends the lookup with [`DirectoryError::Timeout`]; the search
 //! runs in a task of its own, so a panic of the LDAP library on a crafted answer becomes
 //! [`DirectoryError::Malformed`] rather than a panic of the caller.
@@ -75,7 +80,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use der::Encode;
@@ -84,6 +89,8 @@ use ldap3::{LdapConnAsync, LdapConnSettings, LdapError, SearchOptions};
 use x509_cert::Certificate;
 
 use crate::{BoxFuture, CertDirectory, DirectoryError, Found, Source};
+
+mod relay;
 
 /// Default for the number of entries read per lookup.
 pub const DEFAULT_SIZE_LIMIT: usize = 16;
@@ -768,10 +775,6 @@ fn map_ldap_error(server: &str, error: LdapError, limit: Duration) -> DirectoryE
             server,
             reason: source.to_string(),
         },
-        LdapError::Rustls { source } => DirectoryError::Unreachable {
-            server,
-            reason: format!("TLS: {source}"),
-        },
         LdapError::EndOfStream | LdapError::FilterParsing => DirectoryError::Malformed {
             server,
             reason: error.to_string(),
@@ -787,6 +790,14 @@ fn map_ldap_error(server: &str, error: LdapError, limit: Duration) -> DirectoryE
 /// on attribute values: twice that (encodings, names, TLS records) and 1 MiB for the rest.
 fn max_received(byte_limit: usize) -> usize {
     byte_limit.saturating_mul(2).saturating_add(1 << 20)
+}
+
+/// The host of `host[:port]` (an IPv6 address without its brackets): the TLS server name.
+fn host_of(hostport: &str) -> &str {
+    if let Some(rest) = hostport.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    hostport.rsplit_once(':').map_or(hostport, |(h, _)| h)
 }
 
 /// `host:port` to connect to: the port of the URL or the scheme's default.
@@ -807,112 +818,54 @@ fn connect_address(scheme: &str, hostport: &str) -> String {
     }
 }
 
-/// A loopback relay between ldap3 and the server that stops after `limit` bytes from the
-/// server. ldap3 buffers one whole protocol message before handing it over, whatever length
-/// it declares: without the relay, a server that declares gigabytes and streams them makes
-/// the buffer grow until memory runs out.
-struct Relay {
-    /// ldap3's end of the relay.
-    client: std::net::TcpStream,
-    /// Set when the server sent more than the limit (the relay then closed both ends).
-    exceeded: Arc<AtomicBool>,
-}
-
-impl Relay {
-    async fn connect(address: &str, limit: usize) -> std::io::Result<Self> {
-        let server = tokio::net::TcpStream::connect(address).await?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        let client = std::net::TcpStream::connect(listener.local_addr()?)?;
-        let (ours, _) = listener.accept()?;
-        ours.set_nonblocking(true)?;
-        let ours = tokio::net::TcpStream::from_std(ours)?;
-        let exceeded = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&exceeded);
-        tokio::spawn(async move {
-            let (server_read, server_write) = server.into_split();
-            let (ours_read, ours_write) = ours.into_split();
-            tokio::select! {
-                _ = pump(ours_read, server_write, usize::MAX) => {}
-                over = pump(server_read, ours_write, limit) => {
-                    if over {
-                        flag.store(true, Ordering::SeqCst);
-                    }
-                }
-            }
-        });
-        Ok(Self { client, exceeded })
-    }
-}
-
-/// Copies from `from` to `to` until either closes, or until more than `limit` bytes came
-/// (then `true`).
-async fn pump(
-    from: tokio::net::tcp::OwnedReadHalf,
-    to: tokio::net::tcp::OwnedWriteHalf,
-    limit: usize,
-) -> bool {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total = 0usize;
-    loop {
-        if from.readable().await.is_err() {
-            return false;
-        }
-        let n = match from.try_read(&mut buf) {
-            Ok(0) => return false,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return false,
-        };
-        total = total.saturating_add(n);
-        if total > limit {
-            return true;
-        }
-        let mut chunk = buf.get(..n).unwrap_or_default();
-        while !chunk.is_empty() {
-            if to.writable().await.is_err() {
-                return false;
-            }
-            match to.try_write(chunk) {
-                Ok(0) => return false,
-                Ok(written) => chunk = chunk.get(written..).unwrap_or_default(),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => return false,
-            }
-        }
-    }
-}
-
 impl Inner {
     async fn search(&self, filter: &str) -> Result<RawAnswer, DirectoryError> {
         let config = &self.config;
         let server = config.source_url.as_str();
         let max = max_received(config.byte_limit);
-        let relay = Relay::connect(&connect_address(config.scheme, &config.hostport), max)
-            .await
-            .map_err(|e| DirectoryError::Unreachable {
-                server: server.to_owned(),
-                reason: e.to_string(),
-            })?;
-        let exceeded = Arc::clone(&relay.exceeded);
-        let err = |e| {
-            if exceeded.load(Ordering::SeqCst) {
-                DirectoryError::TooLarge {
-                    server: server.to_owned(),
-                    what: format!("the server sent more than {max} bytes"),
-                }
-            } else {
-                map_ldap_error(server, e, config.time_limit)
-            }
+        let transport = match (&self.tls, config.security) {
+            (Some(tls), Security::Ldaps) => relay::Transport::Tls(Arc::clone(tls)),
+            (Some(tls), Security::StartTls) => relay::Transport::StartTls(Arc::clone(tls)),
+            _ => relay::Transport::Plain,
         };
-        let mut settings = LdapConnSettings::new()
+        let relay = relay::Relay::connect(
+            &connect_address(config.scheme, &config.hostport),
+            host_of(&config.hostport),
+            transport,
+            max,
+        )
+        .await
+        .map_err(|e| match e {
+            relay::ConnectError::Unreachable(reason) => DirectoryError::Unreachable {
+                server: server.to_owned(),
+                reason,
+            },
+            relay::ConnectError::Refused(reason) => DirectoryError::Refused {
+                server: server.to_owned(),
+                reason,
+            },
+            relay::ConnectError::Malformed(reason) => DirectoryError::Malformed {
+                server: server.to_owned(),
+                reason,
+            },
+        })?;
+        let fault = Arc::clone(&relay.fault);
+        let err = |e| match fault.lock().ok().and_then(|f| f.clone()) {
+            Some(relay::Fault::TooLarge) => DirectoryError::TooLarge {
+                server: server.to_owned(),
+                what: format!("the server sent more than {max} bytes"),
+            },
+            Some(relay::Fault::Malformed(reason)) => DirectoryError::Malformed {
+                server: server.to_owned(),
+                reason,
+            },
+            None => map_ldap_error(server, e, config.time_limit),
+        };
+        // ldap3 speaks plain LDAP to the relay, which does TLS and StartTLS with the server.
+        let settings = LdapConnSettings::new()
             .set_conn_timeout(config.time_limit)
-            .set_starttls(config.security == Security::StartTls)
             .set_std_stream(ldap3::StdStream::Tcp(relay.client));
-        if let Some(tls) = &self.tls {
-            settings = settings.set_config(Arc::clone(tls));
-        }
-        let url = format!("{}://{}", config.scheme, config.hostport);
-        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &url)
+        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, "ldap://127.0.0.1")
             .await
             .map_err(err)?;
         ldap3::drive!(conn);
