@@ -18,7 +18,7 @@ cp ../third-party/pyca-pkcs12/*.p12 seeds/pkcs12/
 mkdir -p seeds/directory
 printf 'ldap://keys.example.org:389/dc=example,dc=org?userCertificate;binary?sub?(mail=x)?starttls' > seeds/directory/url
 printf '\003\000\000' > seeds/directory/rdata
-for target in ber verify decrypt keys mime crl fetched pkcs12 directory inbound cert; do
+for target in ber verify decrypt keys mime crl fetched pkcs12 directory ldap_answer inbound cert; do
   seeds=seeds/cms
   [ "$target" = mime ] && seeds=seeds/mime
   [ "$target" = inbound ] && seeds=seeds/mime
@@ -27,6 +27,8 @@ for target in ber verify decrypt keys mime crl fetched pkcs12 directory inbound 
   [ "$target" = fetched ] && seeds=seeds/fetched
   [ "$target" = pkcs12 ] && seeds=seeds/pkcs12
   [ "$target" = directory ] && seeds=seeds/directory
+  # ldap_answer: seeded from its inputs in tests/fuzz-regressions/ldap_answer/ (below).
+  [ "$target" = ldap_answer ] && seeds=seeds/directory
   # Past crashes of the target seed it too (read only: new inputs go to corpus/<target>).
   regressions=()
   [ -d "../tests/fuzz-regressions/$target" ] && regressions=("../tests/fuzz-regressions/$target")

@@ -167,6 +167,21 @@ fn pkcs12() {
 }
 
 #[test]
+fn ldap_answer() {
+    // Its seeds are the inputs in tests/fuzz-regressions/ldap_answer/, and a bare
+    // SearchResultDone.
+    replay(
+        "ldap_answer",
+        targets::ldap_answer,
+        &[],
+        &[(
+            "seed searchResultDone",
+            b"\x30\x0c\x02\x01\x02\x65\x07\x0a\x01\x00\x04\x00\x04\x00",
+        )],
+    );
+}
+
+#[test]
 fn directory() {
     // The two seeds run.sh writes to fuzz/seeds/directory/.
     replay(

@@ -187,6 +187,17 @@ pub fn directory(data: &[u8]) {
     }
 }
 
+/// What an LDAP server answers to a search, from arbitrary bytes: the relay's framing checks,
+/// the LDAP library's BER parser (which recurses once per nesting level), and the reading of
+/// every SearchResultEntry (attribute values as DER, PKCS#7 or PEM certificates).
+pub fn ldap_answer(data: &[u8]) {
+    if let Ok(lookup) = smime_directory::ldap::interpret_answer(data, "alicersa@example.com") {
+        for found in &lookup.found {
+            let _ = smime_pkix::email_addresses(&found.certificate);
+        }
+    }
+}
+
 /// A gateway's inbound processing of an arbitrary mail, end to end: every S/MIME layer
 /// opened with a fixed own identity (RSA key and certificate of the RFC 4134 samples),
 /// signatures verified, harvesting into a store in memory, header protection (RFC 9788) read,

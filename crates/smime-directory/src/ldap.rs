@@ -974,6 +974,54 @@ fn read_entry(tag: StructureTag) -> Option<RawEntry> {
     Some(RawEntry { dn, attributes })
 }
 
+/// Interprets `bytes` as what a server sent for a search of `address`, the way a lookup does:
+/// the relay's framing checks, then each LDAPMessage parsed by the LDAP library, and every
+/// SearchResultEntry read and interpreted (other messages are passed over). For fuzzing and
+/// for testing answer handling without a server; not a stable API.
+///
+/// # Errors
+///
+/// [`DirectoryError::Malformed`] when the framing checks fail or a message does not parse.
+#[doc(hidden)]
+pub fn interpret_answer(bytes: &[u8], address: &str) -> Result<LdapLookup, DirectoryError> {
+    let server = "(answer)";
+    let malformed = |reason: String| DirectoryError::Malformed {
+        server: server.to_owned(),
+        reason,
+    };
+    relay::Framing::default().feed(bytes).map_err(malformed)?;
+    let mut answer = RawAnswer {
+        entries: Vec::new(),
+        unreadable: 0,
+        truncated: false,
+    };
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (after, message) = ldap3::asn1::parse_tag(rest)
+            .map_err(|e| malformed(format!("an LDAP message does not parse: {e:?}")))?;
+        rest = after;
+        let op = message
+            .expect_constructed()
+            .and_then(|parts| parts.into_iter().nth(1));
+        let Some(op) = op else {
+            answer.unreadable = answer.unreadable.saturating_add(1);
+            continue;
+        };
+        if op.id != 4 {
+            continue;
+        }
+        if answer.entries.len() >= DEFAULT_SIZE_LIMIT {
+            answer.truncated = true;
+            break;
+        }
+        match read_entry(op) {
+            Some(raw) => answer.entries.push(raw),
+            None => answer.unreadable = answer.unreadable.saturating_add(1),
+        }
+    }
+    Ok(interpret(answer, address, server))
+}
+
 /// The attribute name without options, lower case.
 fn base_name(attribute: &str) -> String {
     attribute
@@ -1090,6 +1138,52 @@ fn split_bundle(certs: Vec<Certificate>, address: &str) -> (Vec<Certificate>, Ve
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(content.len()).unwrap().to_be_bytes();
+        let mut out = vec![tag, 0x84];
+        out.extend_from_slice(&len);
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A SearchResultEntry message with one attribute.
+    fn entry_message(attribute: &str, values: &[&[u8]]) -> Vec<u8> {
+        let values: Vec<u8> = values.iter().flat_map(|v| tlv(0x04, v)).collect();
+        let attribute = tlv(
+            0x30,
+            &[tlv(0x04, attribute.as_bytes()), tlv(0x31, &values)].concat(),
+        );
+        let entry = tlv(
+            0x64,
+            &[tlv(0x04, b"cn=alice"), tlv(0x30, &attribute)].concat(),
+        );
+        tlv(0x30, &[&b"\x02\x01\x02"[..], &entry].concat())
+    }
+
+    #[test]
+    fn answers_are_interpreted_without_a_server() {
+        let cert = include_bytes!("../../../third-party/rfc4134/AliceRSASignByCarl.cer");
+        let done = b"\x30\x0c\x02\x01\x02\x65\x07\x0a\x01\x00\x04\x00\x04\x00";
+        let answer = [
+            entry_message("userCertificate;binary", &[cert, b"not a certificate"]),
+            done.to_vec(),
+        ]
+        .concat();
+        let lookup = interpret_answer(&answer, "alicersa@example.com").unwrap();
+        assert_eq!((lookup.found.len(), lookup.skipped.len()), (1, 1));
+        assert_eq!(lookup.found[0].certificate.to_der().unwrap(), cert);
+        assert_eq!(lookup.entries, 1);
+        // Nested too deep: refused before the LDAP library parses it.
+        let mut deep = vec![0x04, 0x00];
+        for _ in 0..40 {
+            deep = tlv(0x30, &deep);
+        }
+        assert!(matches!(
+            interpret_answer(&deep, "a@b.example"),
+            Err(DirectoryError::Malformed { .. })
+        ));
+    }
 
     #[test]
     fn rfc4516_examples() {
