@@ -1172,7 +1172,10 @@ mod tests {
         .concat();
         let lookup = interpret_answer(&answer, "alicersa@example.com").unwrap();
         assert_eq!((lookup.found.len(), lookup.skipped.len()), (1, 1));
-        assert_eq!(lookup.found[0].certificate.to_der().unwrap(), cert);
+        assert_eq!(
+            lookup.found.first().unwrap().certificate.to_der().unwrap(),
+            cert
+        );
         assert_eq!(lookup.entries, 1);
         // Nested too deep: refused before the LDAP library parses it.
         let mut deep = vec![0x04, 0x00];
