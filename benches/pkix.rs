@@ -60,7 +60,7 @@ use openssl::x509::{
     X509, X509Builder, X509Crl, X509CrlBuilder, X509Extension, X509NameBuilder, X509Ref,
     X509RevokedBuilder, X509StoreContext,
 };
-use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
+use smime::DEFAULT_PROVIDER;
 use smime_pkix::crl::{Crl, RevocationStatus};
 use smime_pkix::{RevocationPolicy, TrustAnchors, ValidationOptions, validate_path};
 use x509_cert::Certificate;

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Prints the median figures of `cargo bench --bench cms` as a Markdown table.
 
-Reads target/criterion/<group>/<function>/<parameter>/new/{benchmark,estimates}.json and
-pairs each `ours` measurement with the `openssl` one of the same group and parameter.
+Reads target/criterion/<group>/<function>/<parameter>/new/{benchmark,estimates}.json: one row
+per group and parameter, with our two providers (`ours-rustcrypto`, `ours-awslc`; the latter
+only from a run with `--features aws-lc`) beside the `openssl` figure and the ratios to it.
+The mail benches (`<provider>_sign+encrypt`, …) have no OpenSSL counterpart. Results of older
+runs under other function ids (`ours`) are ignored.
 Usage: python3 benches/summarize.py [target/criterion]
 """
 
@@ -26,6 +29,22 @@ def fmt_rate(ns, nbytes):
     return f" ({nbytes / (ns / 1e9) / 2**20:.0f} MiB/s)"
 
 
+PROVIDERS = ["ours-rustcrypto", "ours-awslc"]
+
+
+def cell(entry):
+    if not entry:
+        return "—"
+    ns, nbytes = entry
+    return fmt_time(ns) + (fmt_rate(ns, nbytes) if nbytes and nbytes >= 2**20 else "")
+
+
+def ratio(entry, ossl):
+    if not entry or not ossl:
+        return "—"
+    return f"{entry[0] / ossl[0]:.2f}"
+
+
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
     rows = {}
@@ -33,8 +52,17 @@ def main():
         meta = json.loads(bench.read_text())
         est = json.loads((bench.parent / "estimates.json").read_text())
         nbytes = (meta.get("throughput") or {}).get("Bytes")
-        key = (meta["group_id"], meta["value_str"])
-        rows.setdefault(key, {})[meta["function_id"]] = (est["median"]["point_estimate"], nbytes)
+        func = meta["function_id"]
+        # The mail benches: `<provider>_<what>` becomes a row `<group> <what>`.
+        group, what = meta["group_id"], None
+        for p in PROVIDERS:
+            if func.startswith(p + "_"):
+                func, what = p, func.removeprefix(p + "_")
+        if func not in PROVIDERS and func != "openssl":
+            continue
+        name = f"{group} {what}" if what else group
+        key = (name, meta["value_str"])
+        rows.setdefault(key, {})[func] = (est["median"]["point_estimate"], nbytes)
 
     def order(key):
         group, param = key
@@ -42,24 +70,15 @@ def main():
         size = 0 if param.startswith("4KiB") else 1
         return (rank, group, size, param)
 
-    print("| operation | input | ours | openssl | ours / openssl |")
-    print("|---|---|---:|---:|---:|")
+    print("| operation | input | ours-rustcrypto | ours-awslc | openssl "
+          "| rustcrypto / openssl | awslc / openssl | rustcrypto / awslc |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for key in sorted(rows, key=order):
-        group, param = key
+        name, param = key
         funcs = rows[key]
-        ossl = funcs.get("openssl")
-        for func, (ns, nbytes) in sorted(funcs.items()):
-            if func == "openssl":
-                continue
-            name = group if func == "ours" else f"{group} {func.removeprefix('ours_')}"
-            ours_cell = fmt_time(ns) + (fmt_rate(ns, nbytes) if nbytes and nbytes >= 2**20 else "")
-            if ossl:
-                o_ns, o_bytes = ossl
-                o_cell = fmt_time(o_ns) + (fmt_rate(o_ns, o_bytes) if o_bytes and o_bytes >= 2**20 else "")
-                ratio = f"{ns / o_ns:.2f}"
-            else:
-                o_cell, ratio = "—", "—"
-            print(f"| {name} | {param.replace('_', ', ')} | {ours_cell} | {o_cell} | {ratio} |")
+        rc, aws, ossl = (funcs.get(f) for f in (*PROVIDERS, "openssl"))
+        print(f"| {name} | {param.replace('_', ', ')} | {cell(rc)} | {cell(aws)} | {cell(ossl)} "
+              f"| {ratio(rc, ossl)} | {ratio(aws, ossl)} | {ratio(rc, aws)} |")
 
 
 if __name__ == "__main__":

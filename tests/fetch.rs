@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use common::{OpensslCa, Work, openssl_ok, smime};
-use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
+use smime::DEFAULT_PROVIDER;
 use smime_pkix::fetch::{
     FetchCache, FetchError, FetchKind, FetchSource, HttpFetcher, Online, OnlineValidation,
     validate_path_online,

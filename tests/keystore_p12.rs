@@ -17,7 +17,7 @@ use std::ffi::OsStr;
 
 use common::{Work, openssl, openssl_ok, pki, run};
 use der::{Decode, DecodePem, Encode};
-use smime_crypto::rustcrypto::SoftwareKey;
+use smime::SoftwareKey;
 use smime_keystore::pkcs12::{ExportOptions, Pkcs12Error, Pkcs12Format, export, import};
 use x509_cert::Certificate;
 

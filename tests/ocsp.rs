@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use common::{OpensslCa, Work};
-use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
+use smime::DEFAULT_PROVIDER;
 use smime_pkix::crl::RevocationStatus;
 use smime_pkix::fetch::{
     Fetch, FetchCache, FetchError, FetchKind, FetchSource, HttpFetcher, Online, OnlineValidation,

@@ -24,9 +24,9 @@ use std::time::{Duration, SystemTime};
 use const_oid::ObjectIdentifier;
 use der::Decode;
 use serde_json::Value;
+use smime::DEFAULT_PROVIDER;
 use smime::smime_pkix::PolicyInputs;
 use smime::{Certificate, Crl, PathError, VerifyOptions};
-use smime_crypto::rustcrypto::DEFAULT_PROVIDER;
 
 fn pkits_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("third-party/pkits")

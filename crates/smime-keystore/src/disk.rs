@@ -37,7 +37,13 @@ use pkcs5::pbes2;
 use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 use rand::TryRng;
 use smime_crypto::CryptoProvider;
+/// The key type of software keys read back from the store: with the feature `aws-lc`,
+/// aws-lc-rs's, so that their operations run in AWS-LC.
+#[cfg(feature = "aws-lc")]
+use smime_crypto::awslc::AwsLcKey as StoredKey;
 use smime_crypto::rustcrypto::SoftwareKey;
+#[cfg(not(feature = "aws-lc"))]
+use smime_crypto::rustcrypto::SoftwareKey as StoredKey;
 use smime_pkix::Fingerprint;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
@@ -916,7 +922,7 @@ impl KeyStore for DiskStore {
                 (KeyLocation::Software, Some(encrypted)) => {
                     let der = self.decrypt_key(&path, &encrypted)?;
                     Arc::new(
-                        SoftwareKey::from_pem_or_der(&der)
+                        StoredKey::from_pem_or_der(&der)
                             .map_err(|e| corrupt(&path, format!("private key: {e}")))?,
                     )
                 }

@@ -8,6 +8,8 @@
 //! * [`pkcs12`]: PKCS#12 (RFC 7292) import and export — OpenSSL 3 default files (PBES2,
 //!   AES-256-CBC, PBKDF2-SHA256, HMAC-SHA256 MAC) and legacy files (RC2-40 / 3DES, SHA-1 MAC).
 //! * `pkcs11` (feature `pkcs11`): keys that never leave a PKCS#11 token.
+//! * `aws-lc` (feature, off by default): software keys read back from the on-disk store run in
+//!   AWS-LC (`smime_crypto::awslc::AwsLcKey`) instead of RustCrypto.
 //! * [`CertStore`] (other people's certificates, with their [`Provenance`], approval state and
 //!   announced capabilities) and [`KeyStore`] (own identities, current and superseded), in
 //!   memory ([`memory`]) and on disk ([`disk`]: the embedded default, crash-safe, shared by

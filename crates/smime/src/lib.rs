@@ -57,6 +57,24 @@
 //! (soft-fail by default, required on request), and the S/MIME profile (RFC 8550).
 //! Certificates to encrypt to must be valid and fit the S/MIME profile for encryption.
 //!
+//! # The crypto provider: RustCrypto or aws-lc-rs
+//!
+//! Every operation takes a [`smime_crypto::CryptoProvider`] value. [`DEFAULT_PROVIDER`] and
+//! [`SoftwareKey`] (what [`load_private_key`] returns) name the default one, chosen by a cargo
+//! feature the way rustls chooses its default provider:
+//!
+//! | feature | `DEFAULT_PROVIDER` | `SoftwareKey` |
+//! |---|---|---|
+//! | (none, the default) | `smime_crypto::rustcrypto::DEFAULT_PROVIDER`: pure Rust | `smime_crypto::rustcrypto::SoftwareKey` |
+//! | `aws-lc` | `smime_crypto::awslc::AWS_LC_PROVIDER`: AWS-LC through `aws-lc-rs` (C and assembly; RSA private-key operations ≈ 6× faster) | `smime_crypto::awslc::AwsLcKey` |
+//!
+//! Both providers implement the same algorithms with the same identifiers and errors; the
+//! aws-lc-rs one leaves a few to the RustCrypto code (PKCS#1 v1.5 key-transport decryption,
+//! which needs implicit rejection, Brainpool curves, 3DES, …: see `smime_crypto::awslc`). Both
+//! stay available by their full paths whatever the feature, so a program can still pass either
+//! explicitly. With the feature, software keys read back from [`smime_keystore`]'s on-disk
+//! store are aws-lc-rs keys too.
+//!
 //! # Not done here
 //!
 //! * Sending and fetching mail (SMTP, IMAP) is the caller's; so is asking the user (a
@@ -98,6 +116,9 @@ pub use whole::{Integrity, LayerReport, MAX_LAYERS, OpenReport, open_mail};
 
 pub use smime_cms;
 pub use smime_crypto;
+#[cfg(feature = "aws-lc")]
+pub use smime_crypto::awslc::{AWS_LC_PROVIDER as DEFAULT_PROVIDER, AwsLcKey as SoftwareKey};
+#[cfg(not(feature = "aws-lc"))]
 pub use smime_crypto::rustcrypto::{DEFAULT_PROVIDER, SoftwareKey};
 pub use smime_crypto::{ContentEncryptionAlgorithm, HashAlg, KeyTransportScheme, SignatureScheme};
 pub use smime_directory;
@@ -108,7 +129,9 @@ pub use smime_pkix::crl::Crl;
 pub use smime_pkix::{PathError, ProfileError, email_addresses};
 pub use x509_cert::Certificate;
 
-/// Loads a private key from PEM or DER (PKCS#8, PKCS#1 RSA, SEC1 EC).
+/// Loads a private key from PEM or DER (PKCS#8, PKCS#1 RSA, SEC1 EC), as the default
+/// provider's key type: [`smime_crypto::rustcrypto::SoftwareKey`], or with the feature `aws-lc`
+/// `smime_crypto::awslc::AwsLcKey` (both are [`SoftwareKey`] here).
 ///
 /// # Errors
 ///
