@@ -33,7 +33,8 @@
 //! * Ed25519 signing and verification. Verification first applies the two checks of
 //!   `ed25519-dalek`'s `verify_strict` that AWS-LC lacks (no small-order public key, no
 //!   small-order `R`), so that both providers accept the same signatures.
-//! * AES-128/192/256-CBC (PKCS#7 padding), AES-128/256-GCM with 16-byte tags.
+//! * AES-128/192/256-CBC (PKCS#7 padding), one-shot and streamed; AES-128/256-GCM with
+//!   16-byte tags, one-shot.
 //! * RSAES-OAEP key transport (SHA-1/256/384/512, MGF1 over the same hash) both ways, for keys
 //!   of 2048 to 8192 bits; RSAES-PKCS1-v1_5 encryption (the sending side).
 //! * ECDH on P-256 and P-384: ephemeral keys for sending, the static private key for receiving.
@@ -64,6 +65,9 @@
 //!   behind its non-default `legacy-des` feature.
 //! * **AES-GCM tags of 12 to 15 bytes** (RFC 5084 allows them on reception): aws-lc-rs opens
 //!   only 16-byte tags.
+//! * **Streamed AES-GCM** ([`ContentCipher::encryptor`](crate::ContentCipher::encryptor) and
+//!   [`decryptor`](crate::ContentCipher::decryptor)): aws-lc-rs has no streaming AEAD. Streamed
+//!   AES-CBC uses aws-lc-rs' `StreamingEncryptingKey` and `StreamingDecryptingKey`.
 //! * **AES key wrap with a 192-bit key-encryption key**: aws-lc-rs offers 128 and 256 bits.
 //! * **Key loading**: [`AwsLcKey::from_pem_or_der`] parses with the RustCrypto loader (same
 //!   formats, same errors) and hands the key to aws-lc-rs as PKCS#8.

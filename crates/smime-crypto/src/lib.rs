@@ -19,6 +19,10 @@
 //! * Signatures: RSA PKCS#1 v1.5 and RSA-PSS; ECDSA on P-256, P-384, brainpoolP256r1 and
 //!   brainpoolP384r1 (RFC 5639) with SHA-1 (weak) or SHA-2; pure Ed25519
 //!   (RFC 8410, and RFC 8419 in CMS). ECDH key agreement on P-256 and P-384.
+//! * Content ciphers ([`ContentCipher`]): AES-CBC, AES-GCM and 3DES-CBC (decryption only), in
+//!   one go over a buffer or streamed with bounded memory ([`ContentEncryptor`],
+//!   [`StreamDecryption`]): a streamed GCM decryption checks the tag in a first pass
+//!   ([`TagCheck`]) before a second pass releases any plaintext.
 //! * Algorithm descriptions ([`HashAlg`], [`SignatureScheme`], [`ContentEncryptionAlgorithm`],
 //!   [`KeyTransportScheme`], [`EcCurve`]) with their ASN.1 `AlgorithmIdentifier` forms.
 //!
@@ -85,8 +89,9 @@ pub use alg::{
 pub use error::{Error, OtherError};
 pub use keys::{KeyAgreer, KeyTransportDecrypter, Signer};
 pub use provider::{
-    ContentCipher, CryptoProvider, Digest, DigestContext, EphemeralAgreement, KeyAgreement,
-    KeyTransport, KeyWrap, SealedContent, SecureRandom, SignatureVerifier,
+    ContentCipher, ContentDecryptor, ContentEncryptor, CryptoProvider, Digest, DigestContext,
+    EphemeralAgreement, KeyAgreement, KeyTransport, KeyWrap, SealedContent, SecureRandom,
+    SignatureVerifier, StreamDecryption, TagCheck,
 };
 pub use zeroize::Zeroizing;
 

@@ -207,6 +207,111 @@ pub trait ContentCipher: Send + Sync + Debug {
         ciphertext: &[u8],
         tag: Option<&[u8]>,
     ) -> Result<Zeroizing<Vec<u8>>, Error>;
+    /// Starts a streamed encryption, the incremental form of [`ContentCipher::encrypt`] (same
+    /// ciphertext and tag): memory stays bounded whatever the size of the content.
+    ///
+    /// # Errors
+    ///
+    /// As [`ContentCipher::encrypt`]: [`Error::WrongLength`] for a key or IV of the wrong length,
+    /// [`Error::NotInProvider`] for a read-only cipher (3DES), and for GCM
+    /// [`Error::InvalidParameters`] when the AAD is too long.
+    fn encryptor(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+    ) -> Result<Box<dyn ContentEncryptor>, Error>;
+    /// Starts a streamed decryption, the incremental form of [`ContentCipher::decrypt`]: see
+    /// [`StreamDecryption`] for how each kind of cipher proceeds (the tag of an AEAD cipher is
+    /// given to [`TagCheck::finish`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongLength`] for a key or IV of the wrong length; for GCM,
+    /// [`Error::DecryptionFailed`] when the AAD is too long.
+    fn decryptor(&self, key: &[u8], iv: &[u8], aad: &[u8]) -> Result<StreamDecryption, Error>;
+}
+
+/// Streamed encryption of one content (CBC with PKCS#7 padding, or GCM).
+///
+/// Made by [`ContentCipher::encryptor`]. It holds at most one block of content besides the
+/// cipher state, and each [`update`](Self::update) appends about as many bytes as it was given
+/// (one block more or less), so memory does not grow with the content.
+pub trait ContentEncryptor: Send {
+    /// Encrypts `input`, appending ciphertext to `output` (CBC keeps a partial block back).
+    fn update(&mut self, input: &[u8], output: &mut Vec<u8>);
+    /// Appends the rest (CBC: the padded last block) and returns the GCM tag (16 bytes), `None`
+    /// for CBC.
+    ///
+    /// # Errors
+    ///
+    /// For GCM, [`Error::InvalidParameters`] when the content exceeded the GCM limit of
+    /// 2<sup>36</sup> - 32 bytes (the ciphertext given out is then incomplete and must be
+    /// discarded).
+    fn finish(self: Box<Self>, output: &mut Vec<u8>) -> Result<Option<Vec<u8>>, Error>;
+}
+
+/// Streamed decryption whose output is released as it is produced.
+///
+/// Made by [`ContentCipher::decryptor`] (directly for CBC, through [`TagCheck::finish`] for
+/// GCM). It holds at most one block of content besides the cipher state; each
+/// [`update`](Self::update) appends about as many bytes as it was given (one block more or less).
+pub trait ContentDecryptor: Send {
+    /// Decrypts `input`, appending plaintext to `output` (CBC holds back the last block until
+    /// `finish`, for the padding check).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DecryptionFailed`]; for the second pass of GCM, when more ciphertext arrives than
+    /// the [`TagCheck`] saw.
+    fn update(&mut self, input: &[u8], output: &mut Vec<u8>) -> Result<(), Error>;
+    /// Appends the rest; a bad CBC padding or a truncated ciphertext is
+    /// `Error::DecryptionFailed`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DecryptionFailed`]: bad CBC padding, a ciphertext that is empty or not a whole
+    /// number of blocks (CBC); for the second pass of GCM, a ciphertext that is not the one the
+    /// [`TagCheck`] verified. The plaintext appended so far must then be discarded.
+    fn finish(self: Box<Self>, output: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+/// First pass over an AEAD ciphertext: checks the tag before any plaintext exists.
+pub trait TagCheck: Send {
+    /// Feeds ciphertext (GHASH only, nothing decrypted).
+    fn update(&mut self, ciphertext: &[u8]);
+    /// Checks `tag` (12..=16 bytes, constant-time compare); only on success returns the decryptor
+    /// for the second pass, which must be given the same ciphertext again.
+    ///
+    /// The decryptor recomputes the tag over what it is given and fails at
+    /// [`ContentDecryptor::finish`] if that was not the verified ciphertext (for example a file
+    /// that changed between the passes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DecryptionFailed`]: wrong tag, a tag length outside 12..=16, or a ciphertext
+    /// longer than GCM allows.
+    fn finish(self: Box<Self>, tag: &[u8]) -> Result<Box<dyn ContentDecryptor>, Error>;
+}
+
+/// How a streamed decryption proceeds.
+#[non_exhaustive]
+pub enum StreamDecryption {
+    /// Unauthenticated cipher (CBC): plaintext as the ciphertext arrives; the caller must hold it
+    /// back until the whole structure (and any signature) checked out.
+    Unauthenticated(Box<dyn ContentDecryptor>),
+    /// AEAD (GCM): verify-then-release in two passes: first the `TagCheck` over the whole
+    /// ciphertext, then decryption of the same ciphertext.
+    Authenticated(Box<dyn TagCheck>),
+}
+
+impl Debug for StreamDecryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unauthenticated(_) => f.write_str("StreamDecryption::Unauthenticated(..)"),
+            Self::Authenticated(_) => f.write_str("StreamDecryption::Authenticated(..)"),
+        }
+    }
 }
 
 /// Key transport: encrypts a content key to a recipient's RSA public key.

@@ -1,16 +1,20 @@
 //! Content ciphers from aws-lc-rs: AES-CBC and AES-GCM (16-byte tags; shorter tags go to the
-//! RustCrypto implementation).
+//! RustCrypto implementation). Streamed CBC uses aws-lc-rs' streaming keys; streamed GCM is the
+//! RustCrypto implementation, aws-lc-rs having no streaming AEAD.
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{
     AES_128, AES_192, AES_256, DecryptionContext, EncryptionContext, PaddedBlockDecryptingKey,
-    PaddedBlockEncryptingKey, UnboundCipherKey,
+    PaddedBlockEncryptingKey, StreamingDecryptingKey, StreamingEncryptingKey, UnboundCipherKey,
 };
 use aws_lc_rs::iv::FixedLength;
 use zeroize::Zeroizing;
 
 use crate::rustcrypto::cipher::AesGcm;
-use crate::{ContentCipher, ContentEncryptionAlgorithm, Error, SealedContent};
+use crate::{
+    ContentCipher, ContentDecryptor, ContentEncryptionAlgorithm, ContentEncryptor, Error,
+    SealedContent, StreamDecryption,
+};
 
 /// AES-128/192/256 in CBC mode with PKCS#7 padding.
 #[derive(Debug)]
@@ -110,6 +114,138 @@ impl ContentCipher for AwsAesCbc {
         buf.truncate(len);
         Ok(buf)
     }
+
+    fn encryptor(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        _aad: &[u8],
+    ) -> Result<Box<dyn ContentEncryptor>, Error> {
+        check_lengths(self.0, key, iv)?;
+        let key = StreamingEncryptingKey::less_safe_cbc_pkcs7(
+            cbc_key(self.0, key)?,
+            EncryptionContext::Iv128(iv128(iv)?),
+        )
+        .map_err(|_| lengths_checked())?;
+        Ok(Box::new(AwsCbcEncryptor { key, failed: false }))
+    }
+
+    fn decryptor(&self, key: &[u8], iv: &[u8], _aad: &[u8]) -> Result<StreamDecryption, Error> {
+        check_lengths(self.0, key, iv)?;
+        let key = StreamingDecryptingKey::cbc_pkcs7(
+            cbc_key(self.0, key)?,
+            DecryptionContext::Iv128(iv128(iv)?),
+        )
+        .map_err(|_| lengths_checked())?;
+        Ok(StreamDecryption::Unauthenticated(Box::new(
+            AwsCbcDecryptor { key, len: 0 },
+        )))
+    }
+}
+
+/// The AES block size.
+const BLOCK: usize = 16;
+
+/// The most input given to aws-lc-rs at once (it takes lengths as C `int`s).
+const MAX_CHUNK: usize = 1 << 30;
+
+/// Streamed CBC encryption with PKCS#7 padding by aws-lc-rs.
+struct AwsCbcEncryptor {
+    key: StreamingEncryptingKey,
+    /// aws-lc-rs refused an update (it does not, given room for its output): `finish` fails.
+    failed: bool,
+}
+
+impl ContentEncryptor for AwsCbcEncryptor {
+    fn update(&mut self, input: &[u8], output: &mut Vec<u8>) {
+        for chunk in input.chunks(MAX_CHUNK) {
+            if self.failed {
+                return;
+            }
+            // aws-lc-rs wants room for the input and a block less one byte.
+            let start = output.len();
+            output.resize(start.saturating_add(chunk.len()).saturating_add(BLOCK), 0);
+            let written = output
+                .get_mut(start..)
+                .and_then(|buf| self.key.update(chunk, buf).ok())
+                .map(|update| update.written().len());
+            match written {
+                Some(n) => output.truncate(start.saturating_add(n)),
+                None => {
+                    output.truncate(start);
+                    self.failed = true;
+                }
+            }
+        }
+    }
+
+    fn finish(self: Box<Self>, output: &mut Vec<u8>) -> Result<Option<Vec<u8>>, Error> {
+        let failure = || Error::InvalidParameters("AES-CBC encryption failed");
+        if self.failed {
+            return Err(failure());
+        }
+        let start = output.len();
+        output.resize(start.saturating_add(BLOCK), 0);
+        let written = output
+            .get_mut(start..)
+            .and_then(|buf| self.key.finish(buf).ok())
+            .map(|(_, update)| update.written().len());
+        let Some(n) = written else {
+            output.truncate(start);
+            return Err(failure());
+        };
+        output.truncate(start.saturating_add(n));
+        Ok(None)
+    }
+}
+
+/// Streamed CBC decryption by aws-lc-rs, which keeps the last block back for the padding check.
+struct AwsCbcDecryptor {
+    key: StreamingDecryptingKey,
+    /// Ciphertext bytes seen, to refuse an empty or partial last block ourselves.
+    len: usize,
+}
+
+impl ContentDecryptor for AwsCbcDecryptor {
+    fn update(&mut self, input: &[u8], output: &mut Vec<u8>) -> Result<(), Error> {
+        for chunk in input.chunks(MAX_CHUNK) {
+            let start = output.len();
+            output.resize(start.saturating_add(chunk.len()).saturating_add(BLOCK), 0);
+            let written = output
+                .get_mut(start..)
+                .and_then(|buf| self.key.update(chunk, buf).ok())
+                .map(|update| update.written().len());
+            let Some(n) = written else {
+                output.truncate(start);
+                return Err(Error::DecryptionFailed);
+            };
+            output.truncate(start.saturating_add(n));
+            self.len = self.len.saturating_add(chunk.len());
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, output: &mut Vec<u8>) -> Result<(), Error> {
+        if self.len == 0 || !self.len.is_multiple_of(BLOCK) {
+            return Err(Error::DecryptionFailed);
+        }
+        let start = output.len();
+        output.resize(start.saturating_add(BLOCK), 0);
+        let written = output
+            .get_mut(start..)
+            .and_then(|buf| self.key.finish(buf).ok())
+            .map(|update| update.written().len());
+        let Some(n) = written else {
+            // Bad padding: whatever the block held must not stay behind in `output`.
+            if let Some(buf) = output.get_mut(start..) {
+                buf.fill(0);
+            }
+            output.truncate(start);
+            return Err(Error::DecryptionFailed);
+        };
+        output.truncate(start.saturating_add(n));
+        Ok(())
+    }
 }
 
 /// The GCM key.
@@ -169,5 +305,20 @@ impl ContentCipher for AwsAesGcm {
         key.open_in_place_separate_tag(nonce, Aad::from(aad), tag, buf.as_mut_slice())
             .map_err(|_| Error::DecryptionFailed)?;
         Ok(buf)
+    }
+
+    /// Delegated to the RustCrypto implementation: aws-lc-rs has no streaming AEAD.
+    fn encryptor(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+    ) -> Result<Box<dyn ContentEncryptor>, Error> {
+        AesGcm(self.0).encryptor(key, iv, aad)
+    }
+
+    /// Delegated to the RustCrypto implementation: aws-lc-rs has no streaming AEAD.
+    fn decryptor(&self, key: &[u8], iv: &[u8], aad: &[u8]) -> Result<StreamDecryption, Error> {
+        AesGcm(self.0).decryptor(key, iv, aad)
     }
 }
