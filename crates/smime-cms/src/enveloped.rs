@@ -21,6 +21,8 @@
 mod build;
 mod decrypt;
 mod kari;
+mod streamed;
 
 pub use build::{EnvelopeBuilder, NoRecipients, Ready};
 pub use decrypt::{Decrypted, KeyManagement, Recipient, decrypt};
+pub use streamed::{EnvelopeWriter, StreamDecrypted, decrypt_stream};

@@ -51,9 +51,25 @@ pub enum Error {
     /// A cryptographic operation failed in the provider.
     #[error(transparent)]
     Crypto(#[from] smime_crypto::Error),
+    /// Reading the input or writing the output of a streamed operation failed.
+    #[error("I/O error: {message}")]
+    Io {
+        /// The kind of the underlying error.
+        kind: std::io::ErrorKind,
+        /// Its message.
+        message: String,
+    },
 }
 
 impl Error {
+    /// An I/O error of a streamed operation.
+    pub(crate) fn input(err: &std::io::Error) -> Self {
+        Self::Io {
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+
     pub(crate) fn malformed(what: &str, err: impl std::fmt::Display) -> Self {
         Self::Malformed(format!("{what}: {err}"))
     }

@@ -15,6 +15,14 @@
 //!   AES-CBC, or `AuthEnvelopedData` with AES-GCM); [`decrypt`] opens either with one
 //!   recipient's private key, without padding oracles.
 //! * [`certs_only`] and [`read_certs_only`] carry certificates.
+//! * **Streaming,** for content of any size in bounded memory (64 KiB chunks; BER with
+//!   indefinite lengths on output, as `openssl cms -stream` writes):
+//!   [`EnvelopeBuilder::encrypt_stream`] / [`EnvelopeBuilder::encrypt_writer`] and
+//!   [`decrypt_stream`] (AES-GCM: the tag is checked over the whole ciphertext before any
+//!   plaintext is released); [`SignedDataBuilder::sign_stream`] /
+//!   [`SignedDataBuilder::sign_writer`] and [`verify_stream`] for encapsulated content;
+//!   [`ContentHasher`] with [`SignedDataBuilder::sign_hashed`] and
+//!   [`verify_signed_data_hashed`] for detached signatures (`multipart/signed`).
 //!
 //! Input is untrusted: BER is normalised to DER first ([`ber`]), sizes, depths and counts are
 //! bounded ([`Limits`]), and every failure is a typed [`Error`].
@@ -80,6 +88,7 @@ mod enveloped;
 mod error;
 mod limits;
 mod signed;
+mod stream;
 
 pub use certid::{issuer_and_serial, matches_issuer_serial, matches_ski, subject_key_identifier};
 pub use content::{
@@ -88,12 +97,14 @@ pub use content::{
 };
 // EnvelopedData and AuthEnvelopedData: building and decrypting.
 pub use enveloped::{
-    Decrypted, EnvelopeBuilder, KeyManagement, NoRecipients, Ready, Recipient, decrypt,
+    Decrypted, EnvelopeBuilder, EnvelopeWriter, KeyManagement, NoRecipients, Ready, Recipient,
+    StreamDecrypted, decrypt, decrypt_stream,
 };
 pub use error::Error;
 pub use limits::Limits;
 pub use signed::{
-    NoSigners, SignedDataBuilder, SignedDataReport, SignerError, SignerId, SignerReport,
-    VerifiedSigner, VerifyOptions, WithSigners, certs_only, default_smime_capabilities,
-    read_certs_only, verify_signed_data,
+    ContentHasher, NoSigners, SignedDataBuilder, SignedDataReport, SignedWriter, SignerError,
+    SignerId, SignerReport, VerifiedSigner, VerifyOptions, WithSigners, certs_only,
+    default_smime_capabilities, read_certs_only, verify_signed_data, verify_signed_data_hashed,
+    verify_stream,
 };

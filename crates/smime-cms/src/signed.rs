@@ -23,6 +23,9 @@ use crate::certid::{issuer_and_serial, matches_issuer_serial, matches_ski};
 use crate::content::{content_info_parts, write_content_info};
 use crate::{Error, Limits};
 
+mod streamed;
+pub use streamed::{ContentHasher, SignedWriter, verify_signed_data_hashed, verify_stream};
+
 /// Typestate: a [`SignedDataBuilder`] without any signer yet.
 #[derive(Debug)]
 pub struct NoSigners;
@@ -181,10 +184,75 @@ impl SignedDataBuilder<'_, WithSigners> {
     /// [`Error::Crypto`] when a key cannot sign with its scheme, [`Error::Build`] when a
     /// certificate's public key does not match its private key.
     pub fn sign(self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut digests = ContentDigests::new(self.provider, content);
+        let econtent = (!self.detached).then_some(content);
+        self.sign_with(&mut digests, econtent)
+    }
+
+    /// Signs content whose digests are known, with `econtent` encapsulated when given.
+    pub(crate) fn sign_with(
+        &self,
+        digests: &mut ContentDigests<'_>,
+        econtent: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error> {
+        let parts = self.signer_parts(digests)?;
+        let econtent = match econtent {
+            Some(content) => Some(Any::new(Tag::OctetString, content)?),
+            None => None,
+        };
+        let signed_data = SignedData {
+            version: self.version(),
+            digest_algorithms: SetOfVec::try_from(parts.digest_algorithms)?,
+            encap_content_info: EncapsulatedContentInfo {
+                econtent_type: self.content_type,
+                econtent,
+            },
+            certificates: certificate_set(parts.certificates)?,
+            crls: None,
+            signer_infos: SignerInfos(SetOfVec::try_from(parts.signer_infos)?),
+        };
+        write_content_info(oid::SIGNED_DATA, &signed_data.to_der()?)
+    }
+
+    /// The `SignedData` version (RFC 5652 §5.1).
+    pub(crate) fn version(&self) -> CmsVersion {
+        if self.content_type == oid::DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        }
+    }
+
+    /// The content type signed.
+    pub(crate) fn content_type(&self) -> ObjectIdentifier {
+        self.content_type
+    }
+
+    /// The provider.
+    pub(crate) fn provider(&self) -> &CryptoProvider {
+        self.provider
+    }
+
+    /// The digest algorithms the signers use, each once.
+    pub(crate) fn digest_algorithms(&self) -> Vec<HashAlg> {
+        let mut out = Vec::new();
+        for spec in &self.signers {
+            let hash = spec.scheme.hash();
+            if !out.contains(&hash) {
+                out.push(hash);
+            }
+        }
+        out
+    }
+
+    /// The digest algorithms, the `SignerInfo`s and the certificates of the signers.
+    pub(crate) fn signer_parts(
+        &self,
+        digests: &mut ContentDigests<'_>,
+    ) -> Result<SignerParts, Error> {
         let mut digest_algorithms = Vec::new();
         let mut signer_infos = Vec::new();
         let mut certs: Vec<Certificate> = Vec::new();
-        let mut digests = ContentDigests::new(self.provider, content);
         for spec in &self.signers {
             if spec.cert.tbs_certificate().subject_public_key_info() != spec.key.public_key() {
                 return Err(Error::Build(
@@ -196,7 +264,7 @@ impl SignedDataBuilder<'_, WithSigners> {
             if !digest_algorithms.contains(&digest_alg) {
                 digest_algorithms.push(digest_alg.clone());
             }
-            let message_digest = digests.get(hash)?;
+            let message_digest = digests.get(hash).map_err(|e| Error::Build(e.to_string()))?;
             let attrs = self.signed_attributes(spec, message_digest)?;
             let attrs_der = attrs.to_der()?;
             let signature = spec.key.sign(&spec.scheme, &attrs_der)?;
@@ -211,31 +279,14 @@ impl SignedDataBuilder<'_, WithSigners> {
             });
             push_unique(&mut certs, spec.cert.clone());
         }
-        for cert in self.certificates {
-            push_unique(&mut certs, cert);
+        for cert in &self.certificates {
+            push_unique(&mut certs, cert.clone());
         }
-        let econtent = if self.detached {
-            None
-        } else {
-            Some(Any::new(Tag::OctetString, content)?)
-        };
-        let version = if self.content_type == oid::DATA {
-            CmsVersion::V1
-        } else {
-            CmsVersion::V3
-        };
-        let signed_data = SignedData {
-            version,
-            digest_algorithms: SetOfVec::try_from(digest_algorithms)?,
-            encap_content_info: EncapsulatedContentInfo {
-                econtent_type: self.content_type,
-                econtent,
-            },
-            certificates: certificate_set(certs)?,
-            crls: None,
-            signer_infos: SignerInfos(SetOfVec::try_from(signer_infos)?),
-        };
-        write_content_info(oid::SIGNED_DATA, &signed_data.to_der()?)
+        Ok(SignerParts {
+            digest_algorithms,
+            signer_infos,
+            certificates: certs,
+        })
     }
 
     fn signed_attributes(
@@ -285,10 +336,11 @@ impl SignedDataBuilder<'_, WithSigners> {
     }
 }
 
-/// One content and its digests, each computed once however many signers use it.
-struct ContentDigests<'a> {
+/// One content and its digests, each computed once however many signers use it; for
+/// streamed content, the digests computed while it passed.
+pub(crate) struct ContentDigests<'a> {
     provider: &'a CryptoProvider,
-    content: &'a [u8],
+    content: Option<&'a [u8]>,
     done: Vec<(HashAlg, Vec<u8>)>,
 }
 
@@ -296,22 +348,47 @@ impl<'a> ContentDigests<'a> {
     fn new(provider: &'a CryptoProvider, content: &'a [u8]) -> Self {
         Self {
             provider,
-            content,
+            content: Some(content),
             done: Vec::new(),
         }
     }
 
-    fn get(&mut self, hash: HashAlg) -> Result<&[u8], smime_crypto::Error> {
+    /// The digests of content that is no longer at hand.
+    pub(crate) fn precomputed(provider: &'a CryptoProvider, done: Vec<(HashAlg, Vec<u8>)>) -> Self {
+        Self {
+            provider,
+            content: None,
+            done,
+        }
+    }
+
+    fn get(&mut self, hash: HashAlg) -> Result<&[u8], SignerError> {
         let index = match self.done.iter().position(|(h, _)| *h == hash) {
             Some(i) => i,
             None => {
-                self.done
-                    .push((hash, self.provider.hash(hash, self.content)?));
+                let content = self.content.ok_or_else(|| {
+                    SignerError::ContentUnavailable(format!(
+                        "the content was not hashed with {}",
+                        hash.name()
+                    ))
+                })?;
+                let digest = self
+                    .provider
+                    .hash(hash, content)
+                    .map_err(SignerError::UnsupportedAlgorithm)?;
+                self.done.push((hash, digest));
                 self.done.len().saturating_sub(1)
             }
         };
         Ok(self.done.get(index).map_or(&[][..], |(_, d)| d.as_slice()))
     }
+}
+
+/// What the signers contribute to a `SignedData`.
+pub(crate) struct SignerParts {
+    pub digest_algorithms: Vec<AlgorithmIdentifierOwned>,
+    pub signer_infos: Vec<SignerInfo>,
+    pub certificates: Vec<Certificate>,
 }
 
 fn push_unique(certs: &mut Vec<Certificate>, cert: Certificate) {
@@ -338,7 +415,7 @@ fn cms_time(time: SystemTime) -> Result<Time, Error> {
     }
 }
 
-fn certificate_set(certs: Vec<Certificate>) -> Result<Option<CertificateSet>, Error> {
+pub(crate) fn certificate_set(certs: Vec<Certificate>) -> Result<Option<CertificateSet>, Error> {
     if certs.is_empty() {
         return Ok(None);
     }
@@ -583,9 +660,14 @@ pub enum SignerError {
     /// The SignerInfo is malformed.
     #[error("malformed SignerInfo: {0}")]
     Malformed(String),
+    /// The content was streamed, and this signer needs something that was not kept (a digest
+    /// algorithm nobody announced, or the content itself for a signature without signed
+    /// attributes).
+    #[error("cannot check against streamed content: {0}")]
+    ContentUnavailable(String),
 }
 
-struct ParsedSignedData {
+pub(crate) struct ParsedSignedData {
     content_type: ObjectIdentifier,
     econtent: Option<Vec<u8>>,
     certificates: Vec<Certificate>,
@@ -594,7 +676,7 @@ struct ParsedSignedData {
     signer_infos: Vec<(SignerInfo, Option<Vec<u8>>)>,
 }
 
-fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, Error> {
+pub(crate) fn parse_signed_data(input: &[u8], limits: &Limits) -> Result<ParsedSignedData, Error> {
     let der = ber::normalize(input, limits)?;
     let (content_type, content) = content_info_parts(&der)?;
     if content_type != oid::SIGNED_DATA {
@@ -772,7 +854,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn verify_signer(
+pub(crate) fn verify_signer(
     info: &SignerInfo,
     attrs_raw: Option<&[u8]>,
     content_type: ObjectIdentifier,
@@ -884,9 +966,7 @@ fn check_signer(
             let md: OctetString = md
                 .decode_as()
                 .map_err(|_| SignerError::BadAttribute("messageDigest"))?;
-            let actual = digests
-                .get(digest_hash)
-                .map_err(SignerError::UnsupportedAlgorithm)?;
+            let actual = digests.get(digest_hash)?;
             if md.as_bytes() != actual {
                 return Err(SignerError::MessageDigestMismatch);
             }
@@ -899,7 +979,11 @@ fn check_signer(
             check_signing_certificate(attrs, cert, provider)?;
             raw
         }
-        (None, _) => digests.content,
+        (None, _) => digests.content.ok_or_else(|| {
+            SignerError::ContentUnavailable(
+                "a signature without signed attributes needs the whole content".to_owned(),
+            )
+        })?,
         (Some(_), None) => {
             return Err(SignerError::Malformed("signed attributes not found".into()));
         }

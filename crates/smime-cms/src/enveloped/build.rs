@@ -13,8 +13,8 @@ use cms::enveloped_data::{
 use der::asn1::{BitString, OctetString};
 use der::{Any, Encode, Tag};
 use smime_crypto::{
-    ContentEncryptionAlgorithm, CryptoProvider, EcCurve, HashAlg, KeyTransportScheme,
-    PublicKeyAlgorithm, Zeroizing, oid as alg_oid,
+    ContentCipher, ContentEncryptionAlgorithm, CryptoProvider, EcCurve, HashAlg,
+    KeyTransportScheme, PublicKeyAlgorithm, Zeroizing, oid as alg_oid,
 };
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
@@ -192,6 +192,45 @@ impl EnvelopeBuilder<'_, Ready> {
     /// [`Error::Crypto`] when the provider fails (random generator, a recipient key that does
     /// not parse or is not on its curve), [`Error::Build`] when encoding fails.
     pub fn encrypt(self, content: &[u8]) -> Result<Vec<u8>, Error> {
+        let prepared = self.prepare()?;
+        let sealed = prepared
+            .cipher
+            .encrypt(&prepared.key, &prepared.iv, &[], content)?;
+        let encrypted_content = Some(OctetString::new(sealed.ciphertext).map_err(build_err)?);
+        let encrypted_content_info = EncryptedContentInfo {
+            content_type: self.content_type,
+            content_enc_alg: prepared.content_enc_alg,
+            encrypted_content,
+        };
+        if self.cipher.is_aead() {
+            let tag = sealed
+                .tag
+                .filter(|t| t.len() == GCM_TAG_LEN)
+                .ok_or_else(|| Error::Build("the cipher returned no 16-byte tag".to_owned()))?;
+            let aed = AuthEnvelopedData {
+                version: CmsVersion::V0,
+                originator_info: None,
+                recip_infos: prepared.recip_infos,
+                auth_encrypted_content_info: encrypted_content_info,
+                auth_attrs: None,
+                mac: OctetString::new(tag).map_err(build_err)?,
+                unauth_attrs: None,
+            };
+            write_content_info(oid::AUTH_ENVELOPED_DATA, &aed.to_der().map_err(build_err)?)
+        } else {
+            let ed = EnvelopedData {
+                version: prepared.version,
+                originator_info: None,
+                recip_infos: prepared.recip_infos,
+                encrypted_content: encrypted_content_info,
+                unprotected_attrs: None,
+            };
+            write_content_info(oid::ENVELOPED_DATA, &ed.to_der().map_err(build_err)?)
+        }
+    }
+
+    /// Draws the content key and IV and encrypts the key to every recipient.
+    pub(crate) fn prepare(&self) -> Result<Prepared, Error> {
         let provider = self.provider;
         let cipher = self.cipher;
         let cipher_impl = provider.content_cipher(cipher)?;
@@ -210,58 +249,57 @@ impl EnvelopeBuilder<'_, Ready> {
             .iter()
             .all(|ri| matches!(ri, RecipientInfo::Ktri(k) if k.version == CmsVersion::V0));
         let recip_infos = RecipientInfos::try_from(infos).map_err(build_err)?;
-
-        let sealed = cipher_impl.encrypt(&key, &iv, &[], content)?;
-        let encrypted_content = Some(OctetString::new(sealed.ciphertext).map_err(build_err)?);
-
-        if cipher.is_aead() {
-            let tag = sealed
-                .tag
-                .filter(|t| t.len() == GCM_TAG_LEN)
-                .ok_or_else(|| Error::Build("the cipher returned no 16-byte tag".to_owned()))?;
+        let parameters = if cipher.is_aead() {
             let params = GcmParameters {
-                nonce: OctetString::new(iv).map_err(build_err)?,
+                nonce: OctetString::new(iv.clone()).map_err(build_err)?,
                 icv_len: 16,
             };
-            let aed = AuthEnvelopedData {
-                version: CmsVersion::V0,
-                originator_info: None,
-                recip_infos,
-                auth_encrypted_content_info: EncryptedContentInfo {
-                    content_type: self.content_type,
-                    content_enc_alg: AlgorithmIdentifierOwned {
-                        oid: cipher.oid(),
-                        parameters: Some(Any::encode_from(&params).map_err(build_err)?),
-                    },
-                    encrypted_content,
-                },
-                auth_attrs: None,
-                mac: OctetString::new(tag).map_err(build_err)?,
-                unauth_attrs: None,
-            };
-            write_content_info(oid::AUTH_ENVELOPED_DATA, &aed.to_der().map_err(build_err)?)
+            Any::encode_from(&params).map_err(build_err)?
         } else {
-            let ed = EnvelopedData {
-                version: if all_v0 {
-                    CmsVersion::V0
-                } else {
-                    CmsVersion::V2
-                },
-                originator_info: None,
-                recip_infos,
-                encrypted_content: EncryptedContentInfo {
-                    content_type: self.content_type,
-                    content_enc_alg: AlgorithmIdentifierOwned {
-                        oid: cipher.oid(),
-                        parameters: Some(Any::new(Tag::OctetString, iv).map_err(build_err)?),
-                    },
-                    encrypted_content,
-                },
-                unprotected_attrs: None,
-            };
-            write_content_info(oid::ENVELOPED_DATA, &ed.to_der().map_err(build_err)?)
-        }
+            Any::new(Tag::OctetString, iv.clone()).map_err(build_err)?
+        };
+        Ok(Prepared {
+            cipher: cipher_impl,
+            key,
+            iv,
+            recip_infos,
+            version: if cipher.is_aead() || all_v0 {
+                CmsVersion::V0
+            } else {
+                CmsVersion::V2
+            },
+            content_enc_alg: AlgorithmIdentifierOwned {
+                oid: cipher.oid(),
+                parameters: Some(parameters),
+            },
+        })
     }
+
+    /// The content type the envelope will announce.
+    pub(crate) fn content_type(&self) -> ObjectIdentifier {
+        self.content_type
+    }
+
+    /// The content cipher.
+    pub(crate) fn cipher(&self) -> ContentEncryptionAlgorithm {
+        self.cipher
+    }
+}
+
+/// What an envelope needs before its content is encrypted.
+pub(crate) struct Prepared {
+    /// The provider's cipher.
+    pub cipher: &'static dyn ContentCipher,
+    /// The fresh content key.
+    pub key: Zeroizing<Vec<u8>>,
+    /// The fresh IV or nonce.
+    pub iv: Vec<u8>,
+    /// The content key for each recipient.
+    pub recip_infos: RecipientInfos,
+    /// The envelope's version (RFC 5652 §6.1, RFC 5083 §2.1).
+    pub version: CmsVersion,
+    /// The content-encryption algorithm with its parameters.
+    pub content_enc_alg: AlgorithmIdentifierOwned,
 }
 
 /// Encrypts the content key to one recipient.

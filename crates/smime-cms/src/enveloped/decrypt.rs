@@ -179,8 +179,41 @@ pub fn decrypt(
 
     // Everything about the content encryption is checked before the private key is used, so
     // that the expected key length is known and unsupported algorithms give specific errors.
-    let content = ContentParams::new(&envelope, provider)?;
+    let content = ContentParams::new(&envelope.content_enc_alg, envelope.mac.as_deref(), provider)?;
 
+    let (key_management, content_key) =
+        unlock(&envelope.recipient_infos, recipient, content.alg, provider)?;
+
+    let mut plaintext = content
+        .cipher
+        .decrypt(
+            &content_key,
+            &content.iv,
+            envelope.aad.as_deref().unwrap_or(&[]),
+            &envelope.ciphertext,
+            content.tag.as_deref(),
+        )
+        .map_err(|_| Error::DecryptionFailed)?;
+
+    Ok(Decrypted {
+        content: std::mem::take(&mut *plaintext),
+        content_type: envelope.content_type,
+        content_encryption: content.alg,
+        key_management,
+        authenticated,
+        recipient_count: envelope.recipient_infos.len(),
+    })
+}
+
+/// Finds the `RecipientInfo` that names the recipient and recovers the content key for a
+/// cipher `alg`. Errors before the private key is used are specific; after, every failure is
+/// [`Error::DecryptionFailed`].
+pub(super) fn unlock(
+    recipient_infos: &[&[u8]],
+    recipient: &Recipient<'_>,
+    alg: ContentEncryptionAlgorithm,
+    provider: &CryptoProvider,
+) -> Result<(KeyManagement, Zeroizing<Vec<u8>>), Error> {
     let cert_key = PublicKeyAlgorithm::from_spki(
         recipient
             .certificate
@@ -188,7 +221,7 @@ pub fn decrypt(
             .subject_public_key_info(),
     )?;
     let mut key_management = None;
-    for tlv in &envelope.recipient_infos {
+    for tlv in recipient_infos {
         let ri = RecipientInfo::from_der(tlv).map_err(|e| Error::malformed("RecipientInfo", e))?;
         match (&ri, cert_key) {
             (RecipientInfo::Ktri(ktri), PublicKeyAlgorithm::Rsa { .. }) => {
@@ -217,33 +250,12 @@ pub fn decrypt(
         }
     }
     let matched = key_management.ok_or(Error::NotARecipient)?;
-
-    let (key_management, content_key) = match matched {
-        Matched::Ktri(ktri, key) => unlock_ktri(&ktri, key, content.alg)?,
+    match matched {
+        Matched::Ktri(ktri, key) => unlock_ktri(&ktri, key, alg),
         Matched::Kari(kari, enc_key, key, curve) => {
-            unlock_kari(&kari, &enc_key, key, curve, content.alg, provider)?
+            unlock_kari(&kari, &enc_key, key, curve, alg, provider)
         }
-    };
-
-    let mut plaintext = content
-        .cipher
-        .decrypt(
-            &content_key,
-            &content.iv,
-            envelope.aad.as_deref().unwrap_or(&[]),
-            &envelope.ciphertext,
-            content.tag.as_deref(),
-        )
-        .map_err(|_| Error::DecryptionFailed)?;
-
-    Ok(Decrypted {
-        content: std::mem::take(&mut *plaintext),
-        content_type: envelope.content_type,
-        content_encryption: content.alg,
-        key_management,
-        authenticated,
-        recipient_count: envelope.recipient_infos.len(),
-    })
+    }
 }
 
 /// The `RecipientInfo` chosen for the recipient, with the key to open it.
@@ -348,7 +360,7 @@ fn parse_envelope<'a>(
 }
 
 /// Splits the value of `RecipientInfos` into its elements, bounded by `max_recipients`.
-fn split_set<'a>(value: &'a [u8], limits: &Limits) -> Result<Vec<&'a [u8]>, Error> {
+pub(super) fn split_set<'a>(value: &'a [u8], limits: &Limits) -> Result<Vec<&'a [u8]>, Error> {
     let mut reader = SliceReader::new(value)?;
     let mut out = Vec::new();
     while !reader.is_finished() {
@@ -402,16 +414,21 @@ fn encrypted_content_info<'a>(
 }
 
 /// The content cipher and its parameters, checked before any private-key operation.
-struct ContentParams {
-    alg: ContentEncryptionAlgorithm,
-    cipher: &'static dyn ContentCipher,
-    iv: Vec<u8>,
-    tag: Option<Vec<u8>>,
+pub(super) struct ContentParams {
+    pub(super) alg: ContentEncryptionAlgorithm,
+    pub(super) cipher: &'static dyn ContentCipher,
+    pub(super) iv: Vec<u8>,
+    pub(super) tag: Option<Vec<u8>>,
 }
 
 impl ContentParams {
-    fn new(envelope: &Envelope<'_>, provider: &CryptoProvider) -> Result<Self, Error> {
-        let ai = &envelope.content_enc_alg;
+    /// Checks the content-encryption algorithm `ai` and, for an AEAD cipher, the length of
+    /// the `mac`.
+    pub(super) fn new(
+        ai: &AlgorithmIdentifierOwned,
+        mac: Option<&[u8]>,
+        provider: &CryptoProvider,
+    ) -> Result<Self, Error> {
         let alg = ContentEncryptionAlgorithm::from_oid(ai.oid)?;
         let cipher = provider.content_cipher(alg)?;
         let params = ai
@@ -419,7 +436,7 @@ impl ContentParams {
             .as_ref()
             .ok_or_else(|| Error::Malformed(format!("{} without parameters", alg.name())))?
             .to_der()?;
-        match (alg.is_aead(), &envelope.mac) {
+        match (alg.is_aead(), mac) {
             (false, None) => {
                 let iv = OctetString::from_der(&params)
                     .map_err(|e| Error::malformed("content-encryption IV", e))?;
@@ -458,7 +475,7 @@ impl ContentParams {
                     alg,
                     cipher,
                     iv: nonce.to_vec(),
-                    tag: Some(mac.clone()),
+                    tag: Some(mac.to_vec()),
                 })
             }
             (true, None) => Err(Error::Malformed(format!(
