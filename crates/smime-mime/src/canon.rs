@@ -120,7 +120,7 @@ fn canon_entity(
 /// Writes the header fields with CRLF line ends, then the empty line. With `new_cte`,
 /// the (first) `Content-Transfer-Encoding` field is replaced, further ones dropped, and
 /// one is added after the last field if there was none.
-fn write_headers(out: &mut Vec<u8>, headers: &Headers<'_>, new_cte: Option<&str>) {
+pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &Headers<'_>, new_cte: Option<&str>) {
     let mut written = false;
     for field in &headers.fields {
         if let Some(cte) = new_cte

@@ -10,7 +10,7 @@ use crate::header::hex_val;
 const MAX_LINE: usize = 998;
 
 /// Standard alphabet; padding optional when decoding.
-const B64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const B64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

@@ -75,4 +75,59 @@ pub enum Error {
         /// The encoding as declared.
         encoding: String,
     },
+    /// A header section read by a streaming function is larger than
+    /// [`Limits::max_header_size`](crate::Limits::max_header_size).
+    #[error("header section exceeds the limit of {max} bytes")]
+    HeaderTooLarge {
+        /// The configured maximum.
+        max: usize,
+    },
+    /// The decoded signature of a `multipart/signed` is larger than
+    /// [`Limits::max_signature_size`](crate::Limits::max_signature_size).
+    #[error("signature exceeds the limit of {max} bytes")]
+    SignatureTooLarge {
+        /// The configured maximum.
+        max: usize,
+    },
+    /// A line that starts like a multipart delimiter has more transport padding (white space
+    /// after the boundary) than the streaming reader holds back while deciding
+    /// whether it is one.
+    #[error("delimiter line of boundary {boundary:?} with more than {max} bytes of padding")]
+    DelimiterTooLong {
+        /// The boundary.
+        boundary: String,
+        /// The most padding held back.
+        max: usize,
+    },
+    /// Canonicalisation would turn a bare CR into a line break that starts or ends a
+    /// delimiter line of an enclosing multipart, so that the canonical form would split
+    /// differently from the input: refused rather than signed.
+    #[error("a bare CR next to a delimiter of boundary {boundary:?} would change the structure")]
+    AmbiguousBareCr {
+        /// The boundary whose delimiter the line would be.
+        boundary: String,
+    },
+    /// A line of a quoted-printable body read by a streaming function ends in more than
+    /// `max` bytes of white space or `=`, which it holds back until the line ends.
+    #[error("quoted-printable line with more than {max} bytes held back")]
+    LineTooLong {
+        /// The most held back.
+        max: usize,
+    },
+    /// A streaming function was given the head of another kind of entity than it reads.
+    #[error("expected {expected}, got {content_type}")]
+    UnexpectedEntity {
+        /// What the function reads.
+        expected: &'static str,
+        /// The media type of the entity it was given.
+        content_type: String,
+    },
+    /// Reading the input or writing the output failed.
+    #[error("I/O error: {message}")]
+    Io {
+        /// The kind of the I/O error.
+        kind: std::io::ErrorKind,
+        /// Its message.
+        message: String,
+    },
 }

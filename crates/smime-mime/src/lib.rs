@@ -64,6 +64,7 @@ mod multipart;
 mod parse;
 mod protect;
 mod split;
+pub mod stream;
 mod write;
 
 pub use canon::{canonicalize, canonicalize_with_limits};
@@ -89,6 +90,17 @@ pub struct Limits {
     pub max_size: usize,
     /// Maximum number of body parts in the whole message. Default 1000.
     pub max_parts: usize,
+    /// Maximum size of one header section (the mail's, or a body part's) read by the
+    /// streaming functions of [`stream`], which hold a header section in memory while they
+    /// process its entity. Default 1 MiB.
+    pub max_header_size: usize,
+    /// Maximum size of the decoded signature of a `multipart/signed` read by
+    /// [`stream::read_multipart_signed`]. Default 8 MiB.
+    pub max_signature_size: usize,
+    /// How much of a body part [`stream::canonicalize_entity`] keeps in memory while it
+    /// decides whether the part needs re-encoding; beyond this, the part goes to an anonymous
+    /// temporary file. Default 1 MiB.
+    pub part_buffer_size: usize,
 }
 
 impl Default for Limits {
@@ -97,6 +109,9 @@ impl Default for Limits {
             max_depth: 16,
             max_size: 256 * 1024 * 1024,
             max_parts: 1000,
+            max_header_size: 1024 * 1024,
+            max_signature_size: 8 * 1024 * 1024,
+            part_buffer_size: 1024 * 1024,
         }
     }
 }

@@ -160,7 +160,7 @@ fn parse_signed(
     }))
 }
 
-fn is_signature_type(media_type: &str) -> bool {
+pub(crate) fn is_signature_type(media_type: &str) -> bool {
     matches!(
         media_type,
         "application/pkcs7-signature" | "application/x-pkcs7-signature"
@@ -169,7 +169,7 @@ fn is_signature_type(media_type: &str) -> bool {
 
 /// Does the `name` parameter of the Content-Type or the `filename` parameter of the
 /// Content-Disposition end in one of `suffixes` (ASCII case-insensitive)?
-fn file_name_ends(headers: &Headers<'_>, ct: &ParamValue, suffixes: &[&str]) -> bool {
+pub(crate) fn file_name_ends(headers: &Headers<'_>, ct: &ParamValue, suffixes: &[&str]) -> bool {
     let disposition = headers.disposition();
     [
         ct.param("name"),

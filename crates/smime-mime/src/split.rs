@@ -81,7 +81,7 @@ fn push_field(out: &mut Vec<u8>, field: &Field<'_>, eol: &[u8]) {
 
 /// The fields of `outer_headers` that are neither `Content-*` nor `MIME-Version`. If
 /// `outer_headers` is not a valid header section, it is used as it is.
-fn outer_fields(outer_headers: &[u8], eol: &[u8]) -> Vec<u8> {
+pub(crate) fn outer_fields(outer_headers: &[u8], eol: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outer_headers.len().saturating_add(2));
     match parse_headers(outer_headers) {
         Ok(h) => {

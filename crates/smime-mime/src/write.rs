@@ -87,7 +87,7 @@ pub fn micalg_for_digest_oid(oid: &str) -> Option<&'static str> {
 
 /// A fresh boundary `----=_smime_` + 32 hexadecimal digits that does not occur in
 /// `content`.
-fn boundary_for(content: &[u8]) -> String {
+pub(crate) fn boundary_for(content: &[u8]) -> String {
     let mut rng = rand::rng();
     loop {
         let bytes: [u8; 16] = rng.random();
@@ -153,11 +153,6 @@ pub fn write_multipart_signed(
     micalg: &str,
 ) -> Vec<u8> {
     let boundary = boundary_for(canonical_entity);
-    let micalg = if is_token(micalg) {
-        micalg.to_owned()
-    } else {
-        quoted(micalg)
-    };
     let signature = base64_lines(signature_der);
     let mut out = Vec::with_capacity(
         canonical_entity
@@ -165,22 +160,45 @@ pub fn write_multipart_signed(
             .saturating_add(signature.len())
             .saturating_add(512),
     );
-    out.extend_from_slice(
-        format!(
-            "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n micalg={micalg}; boundary=\"{boundary}\"\r\n\r\nThis is an S/MIME signed message\r\n--{boundary}\r\n"
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(multipart_signed_head(&boundary, micalg).as_bytes());
     out.extend_from_slice(canonical_entity);
-    out.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n"
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(signature_part_head(&boundary).as_bytes());
     out.extend_from_slice(&signature);
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    out.extend_from_slice(closing_delimiter(&boundary).as_bytes());
     out
+}
+
+/// The header fields, preamble and first delimiter of a `multipart/signed`.
+pub(crate) fn multipart_signed_head(boundary: &str, micalg: &str) -> String {
+    let micalg = if is_token(micalg) {
+        micalg.to_owned()
+    } else {
+        quoted(micalg)
+    };
+    format!(
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n micalg={micalg}; boundary=\"{boundary}\"\r\n\r\nThis is an S/MIME signed message\r\n--{boundary}\r\n"
+    )
+}
+
+/// The delimiter after the signed content and the header fields of the signature part.
+pub(crate) fn signature_part_head(boundary: &str) -> String {
+    format!(
+        "\r\n--{boundary}\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n"
+    )
+}
+
+/// The close delimiter of a `multipart/signed`.
+pub(crate) fn closing_delimiter(boundary: &str) -> String {
+    format!("\r\n--{boundary}--\r\n")
+}
+
+/// The header fields of an `application/pkcs7-mime` entity.
+pub(crate) fn pkcs7_mime_head(smime_type: SmimeType) -> String {
+    let name = smime_type.file_name();
+    format!(
+        "Content-Type: application/pkcs7-mime; smime-type={}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n",
+        smime_type.as_str()
+    )
 }
 
 /// Writes an `application/pkcs7-mime` entity (RFC 8551 §3.2):
@@ -197,16 +215,9 @@ pub fn write_multipart_signed(
 /// entity for [`join_mail`](crate::join_mail).
 #[must_use]
 pub fn write_pkcs7_mime(der: &[u8], smime_type: SmimeType) -> Vec<u8> {
-    let name = smime_type.file_name();
     let body = base64_lines(der);
     let mut out = Vec::with_capacity(body.len().saturating_add(256));
-    out.extend_from_slice(
-        format!(
-            "Content-Type: application/pkcs7-mime; smime-type={}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n",
-            smime_type.as_str()
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(pkcs7_mime_head(smime_type).as_bytes());
     out.extend_from_slice(&body);
     out
 }
