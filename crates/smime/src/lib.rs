@@ -93,6 +93,7 @@ mod open;
 mod policy;
 mod protect;
 mod stored;
+mod streamed;
 mod whole;
 
 pub use certs::{check_recipient, check_validity, load_certificates, load_crls, subject};
@@ -111,6 +112,10 @@ pub use stored::{
     DirectoryLookup, Harvest, StoreEncryption, decrypt_mail_with_store, directory_validator,
     encrypt_mail_to_recipients, encrypt_mail_with_directories, harvest, header_addresses,
     sign_mail_as_sender, signing_identity,
+};
+pub use streamed::{
+    StreamDecryptReport, StreamVerifyReport, decrypt_mail_stream, encrypt_mail_stream,
+    sign_mail_stream, verify_mail_stream,
 };
 pub use whole::{Integrity, LayerReport, MAX_LAYERS, OpenReport, open_mail};
 

@@ -646,12 +646,12 @@ fn signed_data(
 }
 
 /// What a message carries for validating its signers.
-struct Carried<'r> {
-    certificates: &'r [Certificate],
-    crls: Vec<Crl>,
+pub(crate) struct Carried<'r> {
+    pub(crate) certificates: &'r [Certificate],
+    pub(crate) crls: Vec<Crl>,
 }
 
-fn summarise(
+pub(crate) fn summarise(
     signer: &SignerReport,
     carried: &Carried<'_>,
     from: Option<&str>,
@@ -832,7 +832,7 @@ fn directly_trusted(
 
 /// The address of the mail's From header (the first mailbox: inside `<>`, or the bare
 /// address), from the raw outer headers.
-fn from_address(headers: &[u8]) -> Option<String> {
+pub(crate) fn from_address(headers: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(headers);
     let mut value: Option<String> = None;
     for line in text.split('\n') {

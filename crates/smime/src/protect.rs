@@ -134,7 +134,7 @@ pub fn sign_mail(
     Ok(smime_mime::join_mail(&split.outer_headers, &signed_entity))
 }
 
-fn signer_problem(cert: &Certificate, problem: CertificateProblem) -> Error {
+pub(crate) fn signer_problem(cert: &Certificate, problem: CertificateProblem) -> Error {
     Error::UnusableSigner {
         subject: subject(cert),
         problem,
@@ -230,17 +230,7 @@ pub(crate) fn encrypt_mail_with(
     options: &EncryptOptions<'_>,
     provider: &CryptoProvider,
 ) -> Result<Vec<u8>, Error> {
-    for (cert, _) in recipients {
-        check_recipient(cert, options.time)?;
-        if let Some(validation) = &options.validation {
-            let _trusted = validate_certificate(cert, &[], validation, provider)
-                .into_result()
-                .map_err(|e| Error::UnusableRecipient {
-                    subject: subject(cert),
-                    problem: CertificateProblem::Untrusted(e),
-                })?;
-        }
-    }
+    check_recipients(recipients, options, provider)?;
     let ((first, first_scheme), rest) = recipients
         .split_first()
         .ok_or_else(|| Error::Cms(smime_cms::Error::Build("no recipients".into())))?;
@@ -273,6 +263,27 @@ pub(crate) fn encrypt_mail_with(
 }
 
 /// Whether a MIME entity is already an S/MIME structure (signed or encrypted).
+/// Checks every recipient certificate: validity and S/MIME profile, and with
+/// [`EncryptOptions::validation`] a valid path.
+pub(crate) fn check_recipients(
+    recipients: &[(&Certificate, KeyTransportScheme)],
+    options: &EncryptOptions<'_>,
+    provider: &CryptoProvider,
+) -> Result<(), Error> {
+    for (cert, _) in recipients {
+        check_recipient(cert, options.time)?;
+        if let Some(validation) = &options.validation {
+            let _trusted = validate_certificate(cert, &[], validation, provider)
+                .into_result()
+                .map_err(|e| Error::UnusableRecipient {
+                    subject: subject(cert),
+                    problem: CertificateProblem::Untrusted(e),
+                })?;
+        }
+    }
+    Ok(())
+}
+
 fn is_smime_entity(entity: &[u8]) -> bool {
     matches!(
         smime_mime::parse_layer(entity, &smime_mime::Limits::default()),
