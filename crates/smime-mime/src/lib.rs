@@ -15,6 +15,8 @@
 //! | [`prepend_outer_headers`] | give the verified or decrypted entity back its outer headers |
 //! | [`protect_headers`] / [`read_protected_headers`] | header protection (RFC 9788): copy `Subject`, `From`, … into the signed or encrypted entity, and compare them on receipt |
 //!
+//! | [`stream`] | the same steps from a reader to a writer, for mails of any size, in bounded memory |
+//!
 //! Inputs are untrusted and bounded by [`Limits`]; every failure is a typed [`Error`].
 //!
 //! # Not done here

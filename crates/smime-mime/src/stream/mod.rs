@@ -3,16 +3,16 @@
 //!
 //! | function or type | streaming form of | memory |
 //! |---|---|---|
-//! | [`read_head`] | [`split_mail`](crate::split_mail), and the recognition of [`parse_layer`](crate::parse_layer) | the header section, at most [`Limits::max_header_size`] |
-//! | [`canonicalize_entity`] | [`canonicalize`](crate::canonicalize) | a header section per nesting level, 64 KiB, and up to [`Limits::part_buffer_size`] of one part (beyond: a temporary file) |
-//! | [`read_multipart_signed`] | [`parse_layer`](crate::parse_layer) for `multipart/signed` | the signature ([`Limits::max_signature_size`]), header sections, a delimiter candidate |
+//! | [`read_head`] | [`split_mail`](crate::split_mail), and the recognition of [`parse_layer`](crate::parse_layer) | the header section, at most [`Limits::max_header_size`](crate::Limits::max_header_size) |
+//! | [`canonicalize_entity`] | [`canonicalize`](crate::canonicalize) | a header section per nesting level, 64 KiB, and up to [`Limits::part_buffer_size`](crate::Limits::part_buffer_size) of one part (beyond: a temporary file) |
+//! | [`read_multipart_signed`] | [`parse_layer`](crate::parse_layer) for `multipart/signed` | the signature ([`Limits::max_signature_size`](crate::Limits::max_signature_size)), header sections, a delimiter candidate |
 //! | [`Pkcs7Body`] | [`parse_layer`](crate::parse_layer) for `application/pkcs7-mime` | 64 KiB blocks |
 //! | [`MultipartSignedWriter`] | [`write_multipart_signed`](crate::write_multipart_signed) (+ [`join_mail`](crate::join_mail)) | the boundary |
 //! | [`Pkcs7MimeWriter`] | [`write_pkcs7_mime`](crate::write_pkcs7_mime) (+ [`join_mail`](crate::join_mail)) | a 64 KiB block |
 //!
 //! Every function here gives the same bytes as its whole-buffer counterpart on the same
 //! input, however the input is cut into reads; the few differences in which error is
-//! reported are documented with each function. [`Limits::max_size`] does not apply (memory
+//! reported are documented with each function. [`Limits::max_size`](crate::Limits::max_size) does not apply (memory
 //! does not grow with the input): bound the reader with [`Read::take`](std::io::Read::take)
 //! where the size matters. Lines of any length (a binary body without line breaks) stream
 //! through: no buffer holds a whole line.
