@@ -131,7 +131,17 @@ fn streamed_signatures_verify_as_whole_ones() {
                 from_whole.output(),
                 "opaque {opaque}"
             );
-            // And the streamed verifier reads both.
+            // And the streamed verifier reads both, and a copy whose line ends a transport made
+            // LF: the entity is released as received, as verify_mail does.
+            let lf = String::from_utf8_lossy(&whole)
+                .replace("\r\n", "\n")
+                .into_bytes();
+            let from_lf = verify_mail(&lf, &verify, &p).unwrap();
+            assert!(from_lf.all_good());
+            let mut out = Vec::new();
+            let report = verify_mail_stream(reader(&lf, 999), &mut out, &verify, &p).unwrap();
+            assert!(report.all_good());
+            assert_eq!(out, from_lf.output(), "opaque {opaque}");
             for signed in [&streamed, &whole] {
                 let mut out = Vec::new();
                 let report =

@@ -60,7 +60,7 @@ mod json;
 mod lookup;
 mod store;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -413,6 +413,74 @@ fn write_output(args: &Args, data: &[u8]) -> Result<(), Failure> {
     }
 }
 
+/// The input as a buffered reader, for the streamed operations: the file, or stdin.
+fn open_input(args: &Args) -> Result<Box<dyn BufRead>, Failure> {
+    const BUFFER: usize = 256 * 1024;
+    match &args.input {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
+            Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
+        }
+        None => Ok(Box::new(BufReader::with_capacity(BUFFER, std::io::stdin()))),
+    }
+}
+
+/// Where a streamed result goes until it is known to be good: a temporary file beside
+/// `--out`, renamed into place, or an anonymous temporary file copied to stdout. Dropped
+/// without [`commit`](Self::commit), it is deleted: nothing is written on failure, however
+/// large the output.
+struct Pending {
+    file: tempfile::NamedTempFile,
+    target: Option<PathBuf>,
+}
+
+impl Pending {
+    fn new(args: &Args) -> Result<Self, Failure> {
+        let (dir, target) = match &args.output {
+            Some(path) => (
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf(),
+                Some(path.clone()),
+            ),
+            None => (std::env::temp_dir(), None),
+        };
+        let file = tempfile::NamedTempFile::new_in(&dir)
+            .map_err(|e| failed(format!("cannot write {}: {e}", dir.display())))?;
+        Ok(Self { file, target })
+    }
+
+    /// A buffered writer into the temporary file.
+    fn writer(&mut self) -> BufWriter<&mut std::fs::File> {
+        BufWriter::with_capacity(256 * 1024, self.file.as_file_mut())
+    }
+
+    /// Moves the result to `--out`, or copies it to stdout.
+    fn commit(self) -> Result<(), Failure> {
+        match self.target {
+            Some(path) => {
+                self.file
+                    .persist(&path)
+                    .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+                Ok(())
+            }
+            None => {
+                let mut file = self
+                    .file
+                    .reopen()
+                    .map_err(|e| failed(format!("cannot read back the output: {e}")))?;
+                let mut out = std::io::stdout().lock();
+                std::io::copy(&mut file, &mut out)
+                    .and_then(|_| out.flush())
+                    .map_err(|e| failed(format!("cannot write stdout: {e}")))?;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Writes `data` to stdout.
 fn write_stdout(data: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
@@ -467,14 +535,23 @@ fn sign(args: &Args) -> Result<(), Failure> {
             ));
         }
     };
-    let input = read_input(args)?;
     let mut options = SignOptions::new(SystemTime::now()).with_scheme(scheme);
     if args.opaque {
         options = options.opaque();
     }
-    let out = smime::sign_mail(&input, cert, &key, &chain, &options, &DEFAULT_PROVIDER)
-        .map_err(classify)?;
-    write_output(args, &out)
+    let input = open_input(args)?;
+    let mut pending = Pending::new(args)?;
+    smime::sign_mail_stream(
+        input,
+        pending.writer(),
+        cert,
+        &key,
+        &chain,
+        &options,
+        &DEFAULT_PROVIDER,
+    )
+    .map_err(classify)?;
+    pending.commit()
 }
 
 /// Problems with the certificate and key files given are exit 2; everything else about the
@@ -609,36 +686,43 @@ fn read_approvals(path: &Path) -> Result<Approvals, Failure> {
 
 fn verify(args: &Args) -> Result<(), Failure> {
     let inputs = TrustInputs::read(args, "verify")?;
-    let input = read_input(args)?;
     let options = inputs.options(args);
+    if !args.json {
+        // Streamed: memory stays flat whatever the size of the mail; the entity is kept only
+        // when every signature is good.
+        let input = open_input(args)?;
+        let mut pending = Pending::new(args)?;
+        let report =
+            smime::verify_mail_stream(input, pending.writer(), &options, &DEFAULT_PROVIDER)
+                .map_err(|e| failed(e.to_string()))?;
+        for signer in report.signers() {
+            eprintln!("{}", signer.line());
+        }
+        if report.signers().is_empty() {
+            return Err(failed("no signers: nothing was verified"));
+        }
+        if !report.all_good() {
+            return Err(failed("verification failed"));
+        }
+        return pending.commit();
+    }
+    // --json: the report goes to stdout whatever the result; the content only to --out, and
+    // only when the mail is valid.
+    let input = read_input(args)?;
     let report = smime::verify_mail(&input, &options, &DEFAULT_PROVIDER)
         .map_err(|e| failed(e.to_string()))?;
-    if args.json {
-        // The report goes to stdout whatever the result; the content only to --out, and only
-        // when the mail is valid.
-        let doc = json::verify_doc(&report);
-        let result = if report.signers().is_empty() {
-            Err(failed("no signers: nothing was verified"))
-        } else if !report.all_good() {
-            Err(failed("verification failed"))
-        } else if args.output.is_some() {
-            write_output(args, report.output())
-        } else {
-            Ok(())
-        };
-        json::print("verify", &doc)?;
-        return result;
-    }
-    for signer in report.signers() {
-        eprintln!("{}", signer.line());
-    }
-    if report.signers().is_empty() {
-        return Err(failed("no signers: nothing was verified"));
-    }
-    if !report.all_good() {
-        return Err(failed("verification failed"));
-    }
-    write_output(args, report.output())
+    let doc = json::verify_doc(&report);
+    let result = if report.signers().is_empty() {
+        Err(failed("no signers: nothing was verified"))
+    } else if !report.all_good() {
+        Err(failed("verification failed"))
+    } else if args.output.is_some() {
+        write_output(args, report.output())
+    } else {
+        Ok(())
+    };
+    json::print("verify", &doc)?;
+    result
 }
 
 /// Parses an RFC 3339 date-time (`2026-01-31T12:00:00Z`, `2026-01-31 12:00:00+01:00`,
@@ -730,10 +814,17 @@ fn encrypt(args: &Args) -> Result<(), Failure> {
     if store::uses_store(args) {
         return store::encrypt(args, &options);
     }
-    let input = read_input(args)?;
-    let out = smime::encrypt_mail(&input, &recipients, &options, &DEFAULT_PROVIDER)
-        .map_err(|e| failed(e.to_string()))?;
-    write_output(args, &out)
+    let input = open_input(args)?;
+    let mut pending = Pending::new(args)?;
+    smime::encrypt_mail_stream(
+        input,
+        pending.writer(),
+        &recipients,
+        &options,
+        &DEFAULT_PROVIDER,
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    pending.commit()
 }
 
 fn decrypt(args: &Args) -> Result<(), Failure> {
@@ -747,9 +838,21 @@ fn decrypt(args: &Args) -> Result<(), Failure> {
     let certs = load_certs(required(&args.cert, "--cert", "decrypt")?)?;
     let key = load_key(required(&args.key, "--key", "decrypt")?)?;
     let cert = certs.first().ok_or_else(|| bad_file("no certificate"))?;
-    let input = read_input(args)?;
-    let report = smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER).map_err(classify)?;
-    decrypted(args, &report, cert, false)
+    if args.json {
+        let input = read_input(args)?;
+        let report =
+            smime::decrypt_mail(&input, cert, &key, &DEFAULT_PROVIDER).map_err(classify)?;
+        return decrypted(args, &report, cert, false);
+    }
+    // Streamed: memory stays flat whatever the size of the mail; the result is kept only
+    // when the whole message decrypted (AES-GCM: nothing is even written before its tag
+    // checked out).
+    let input = open_input(args)?;
+    let mut pending = Pending::new(args)?;
+    let _report =
+        smime::decrypt_mail_stream(input, pending.writer(), cert, &key, &DEFAULT_PROVIDER)
+            .map_err(classify)?;
+    pending.commit()
 }
 
 /// Writes what `decrypt` decrypted: the content, or with `--json` the report (and the content

@@ -17,7 +17,7 @@ use std::path::Path;
 use common::{Rng, workspace};
 use smime_mime::stream::{
     EntityKind, MultipartSignedWriter, Pkcs7Body, Pkcs7MimeWriter, canonicalize_entity, read_head,
-    read_multipart_signed,
+    read_multipart_signed, read_multipart_signed_received,
 };
 use smime_mime::{
     Error, Layer, Limits, SmimeType, canonicalize_with_limits, join_mail, parse_layer, split_mail,
@@ -527,11 +527,24 @@ fn check_layer(input: &[u8], seed: u64) {
                 ),
             ) => {
                 let mut content = Vec::new();
-                let got = read_multipart_signed(&head, &mut r, &mut content, &limits);
+                let mut received = Vec::new();
+                // Every other cut also takes the part as received.
+                let got = if cut.0 % 2 == 1 {
+                    read_multipart_signed(&head, &mut r, &mut content, &limits)
+                } else {
+                    read_multipart_signed_received(
+                        &head,
+                        &mut r,
+                        &mut content,
+                        &mut received,
+                        &limits,
+                    )
+                };
                 match (&want, got) {
                     (
                         Ok(Layer::MultipartSigned {
                             signed_content,
+                            received_content,
                             signature_der,
                             micalg,
                             outer_headers,
@@ -540,6 +553,9 @@ fn check_layer(input: &[u8], seed: u64) {
                         Ok(parts),
                     ) => {
                         assert_eq!(&content, signed_content, "cut {cut:?}");
+                        if cut.0 % 2 == 0 {
+                            assert_eq!(&received, received_content, "cut {cut:?}");
+                        }
                         assert_eq!(&parts.signature_der, signature_der);
                         assert_eq!(&parts.micalg, micalg);
                         assert_eq!(&head.outer_headers, outer_headers);

@@ -28,7 +28,7 @@ use smime_crypto::{
 use smime_mime::SmimeType;
 use smime_mime::stream::{
     EntityKind, Head, MultipartSignedWriter, Pkcs7Body, Pkcs7MimeWriter, canonicalize_entity,
-    read_head, read_multipart_signed,
+    read_head, read_multipart_signed_received,
 };
 use smime_pkix::crl::Crl;
 use x509_cert::Certificate;
@@ -492,8 +492,7 @@ fn micalg_hashes(micalg: Option<&str>, allow_sha1: bool) -> Vec<HashAlg> {
 /// For `multipart/signed` the content comes before the signature, so it is hashed with the
 /// algorithms the `micalg` parameter names and SHA-256 (SHA-1 too when allowed); a signer
 /// using another digest is reported as not verifiable. The entity written is the first part
-/// with its line ends made CRLF (the form the signature covers), where
-/// [`verify_mail`](crate::verify_mail) gives it with its line ends as received.
+/// as received (its line ends untouched), as [`verify_mail`](crate::verify_mail) gives it.
 ///
 /// # Errors
 ///
@@ -539,10 +538,13 @@ pub fn verify_mail_stream<R: BufRead, W: Write>(
                         provider,
                         &micalg_hashes(micalg.as_deref(), options.allow_sha1),
                     )?;
-                    let parts = read_multipart_signed(
+                    // The signature covers the part with bare LF made CRLF; the part is
+                    // released as received.
+                    let parts = read_multipart_signed_received(
                         &head,
                         input,
-                        &mut Tee(&mut hasher, &mut out),
+                        &mut hasher,
+                        &mut out,
                         &limits,
                     )
                     .map_err(mime_or_inner)?;

@@ -284,7 +284,7 @@ pub fn decrypt_stream<R: Read, W: Write>(
     let ci = src.header()?;
     expect_tag(&ci, 0x30, "ContentInfo")?;
     let ci_end = src.end_of(&ci);
-    let ct = src.element(64, "content type")?;
+    let ct = src.tagged(0x06, 64, "content type")?;
     let content_type: ObjectIdentifier = decode_element(&ct, "content type")?;
     let authenticated = match content_type {
         oid::ENVELOPED_DATA => false,
@@ -307,10 +307,7 @@ pub fn decrypt_stream<R: Read, W: Write>(
     let seq = src.header()?;
     expect_tag(&seq, 0x30, "EnvelopedData")?;
     let seq_end = src.end_of(&seq);
-    let version = src.element(16, "version")?;
-    if version.first() != Some(&0x02) {
-        return Err(Error::Malformed("EnvelopedData: bad version".to_owned()));
-    }
+    src.tagged(0x02, 16, "version")?;
     let mut next = src.header()?;
     if next.tag == [0xa0] {
         // originatorInfo: not needed here.
@@ -326,9 +323,9 @@ pub fn decrypt_stream<R: Read, W: Write>(
     let eci = src.header()?;
     expect_tag(&eci, 0x30, "EncryptedContentInfo")?;
     let eci_end = src.end_of(&eci);
-    let ct = src.element(64, "content type")?;
+    let ct = src.tagged(0x06, 64, "content type")?;
     let inner_type: ObjectIdentifier = decode_element(&ct, "content type")?;
-    let alg_ber = src.element(4096, "content-encryption algorithm size")?;
+    let alg_ber = src.tagged(0x30, 4096, "content-encryption algorithm")?;
     let alg: AlgorithmIdentifierOwned = decode_element(
         &ber::normalize(&alg_ber, limits)?,
         "content-encryption algorithm",

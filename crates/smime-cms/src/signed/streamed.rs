@@ -355,7 +355,7 @@ pub fn verify_stream<R: Read, W: Write>(
     let ci = src.header()?;
     expect_tag(&ci, 0x30, "ContentInfo")?;
     let ci_end = src.end_of(&ci);
-    let ct = src.element(64, "content type")?;
+    let ct = src.tagged(0x06, 64, "content type")?;
     let content_type =
         ObjectIdentifier::from_der(&ct).map_err(|e| Error::malformed("content type", e))?;
     if content_type != oid::SIGNED_DATA {
@@ -372,9 +372,9 @@ pub fn verify_stream<R: Read, W: Write>(
     let seq_end = src.end_of(&seq);
 
     // version, digestAlgorithms
-    let version = ber::normalize(&src.element(16, "version")?, limits)?.into_owned();
+    let version = ber::normalize(&src.tagged(0x02, 16, "version")?, limits)?.into_owned();
     let digest_algs =
-        ber::normalize(&src.element(structure, "digestAlgorithms size")?, limits)?.into_owned();
+        ber::normalize(&src.tagged(0x31, structure, "digestAlgorithms")?, limits)?.into_owned();
     let set = ber::der_single(&digest_algs)?;
     if set.tag != 0x31 {
         return Err(Error::Malformed(
@@ -404,7 +404,7 @@ pub fn verify_stream<R: Read, W: Write>(
     let encap = src.header()?;
     expect_tag(&encap, 0x30, "EncapsulatedContentInfo")?;
     let encap_end = src.end_of(&encap);
-    let ect = src.element(64, "eContentType")?;
+    let ect = src.tagged(0x06, 64, "eContentType")?;
     let mut has_content = false;
     if src.more(encap_end)? {
         let explicit = src.header()?;

@@ -236,6 +236,16 @@ impl<R: Read> Source<R> {
         Ok(out)
     }
 
+    /// Reads one whole element with the one-octet tag `tag` as BER bytes, at most `limit`
+    /// bytes; another tag is [`Error::Malformed`] naming `what`.
+    pub fn tagged(&mut self, tag: u8, limit: usize, what: &'static str) -> Result<Vec<u8>, Error> {
+        let header = self.header()?;
+        if header.tag != [tag] {
+            return Err(Error::Malformed(format!("{what}: unexpected tag")));
+        }
+        self.rest_of(&header, limit, what)
+    }
+
     /// Reads one whole element as BER bytes, at most `limit` bytes.
     pub fn element(&mut self, limit: usize, what: &'static str) -> Result<Vec<u8>, Error> {
         let header = self.header()?;
@@ -269,7 +279,7 @@ impl<R: Read> Source<R> {
             None => {
                 if depth >= self.limits.max_asn1_depth {
                     return Err(Error::LimitExceeded {
-                        what: "BER nesting depth",
+                        what: "ASN.1 nesting depth",
                         limit: self.limits.max_asn1_depth,
                     });
                 }
@@ -318,7 +328,7 @@ impl<R: Read> Source<R> {
         }
         if depth >= self.limits.max_asn1_depth {
             return Err(Error::LimitExceeded {
-                what: "BER nesting depth",
+                what: "ASN.1 nesting depth",
                 limit: self.limits.max_asn1_depth,
             });
         }

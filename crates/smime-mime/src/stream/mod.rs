@@ -63,7 +63,7 @@ use crate::Error;
 pub use canon::canonicalize_entity;
 pub use head::{EntityKind, Head, read_head};
 pub use pkcs7::Pkcs7Body;
-pub use signed::{SignedParts, read_multipart_signed};
+pub use signed::{SignedParts, read_multipart_signed, read_multipart_signed_received};
 pub use writer::{MultipartSignedWriter, Pkcs7MimeWriter};
 
 impl Error {

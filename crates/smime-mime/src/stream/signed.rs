@@ -60,8 +60,36 @@ pub struct SignedParts {
 /// [`Error::DelimiterTooLong`], [`Error::Io`] (reading, or writing to the sink).
 pub fn read_multipart_signed<R: BufRead>(
     head: &Head,
+    body: R,
+    content_sink: &mut dyn Write,
+    limits: &Limits,
+) -> Result<SignedParts, Error> {
+    read_signed(head, body, content_sink, None, limits)
+}
+
+/// As [`read_multipart_signed`], and also writes the first part exactly as received (line
+/// ends untouched: what [`parse_layer`](crate::parse_layer) gives as `received_content`)
+/// to `received_sink`, for a caller that releases the part as it arrived while the
+/// signature is checked over `content_sink`'s form.
+///
+/// # Errors
+///
+/// As [`read_multipart_signed`]; [`Error::Io`] also when writing to `received_sink` fails.
+pub fn read_multipart_signed_received<R: BufRead>(
+    head: &Head,
+    body: R,
+    content_sink: &mut dyn Write,
+    received_sink: &mut dyn Write,
+    limits: &Limits,
+) -> Result<SignedParts, Error> {
+    read_signed(head, body, content_sink, Some(received_sink), limits)
+}
+
+fn read_signed<R: BufRead>(
+    head: &Head,
     mut body: R,
     content_sink: &mut dyn Write,
+    received_sink: Option<&mut dyn Write>,
     limits: &Limits,
 ) -> Result<SignedParts, Error> {
     let (boundary, protocol, micalg) = match &head.kind {
@@ -90,6 +118,7 @@ pub fn read_multipart_signed<R: BufRead>(
     let mut walk_error: Option<Error> = None;
     let mut signature: Option<Result<Vec<u8>, Error>> = None;
     let mut content_len = 0u64;
+    let mut received_sink = received_sink;
     loop {
         match pr.end() {
             Some(End::Delimiter { close: true }) => break,
@@ -111,6 +140,10 @@ pub fn read_multipart_signed<R: BufRead>(
             1 => {
                 let mut tee = Tee {
                     inner: &mut pr,
+                    received: match received_sink.as_mut() {
+                        Some(sink) => Some(&mut **sink),
+                        None => None,
+                    },
                     sink: content_sink,
                     prev_cr: false,
                     error: None,
@@ -175,6 +208,8 @@ fn read_signature(
 /// CRLF.
 struct Tee<'a, 'b> {
     inner: &'a mut PartReader<'b>,
+    /// Gets the bytes as received, when given.
+    received: Option<&'a mut dyn Write>,
     sink: &'a mut dyn Write,
     prev_cr: bool,
     error: Option<io::Error>,
@@ -253,7 +288,13 @@ impl BufRead for Tee<'_, '_> {
             Ok(buf) => {
                 let n = amt.min(buf.len());
                 let data = buf.get(..n).unwrap_or_default();
-                emit(self.sink, &mut self.prev_cr, &mut self.written, data).map(|()| n)
+                let received = match self.received.as_mut() {
+                    Some(sink) => sink.write_all(data),
+                    None => Ok(()),
+                };
+                received
+                    .and_then(|()| emit(self.sink, &mut self.prev_cr, &mut self.written, data))
+                    .map(|()| n)
             }
             Err(e) => Err(e),
         };
