@@ -95,6 +95,14 @@ pub fn verify(data: &[u8]) {
         &smime::VerifyOptions::new(&trust, std::time::SystemTime::UNIX_EPOCH),
         &provider,
     );
+    // The streamed forms.
+    let _ = smime_cms::verify_stream(data, std::io::sink(), &options);
+    let _ = smime::verify_mail_stream(
+        data,
+        std::io::sink(),
+        &smime::VerifyOptions::new(&trust, std::time::SystemTime::UNIX_EPOCH),
+        &provider,
+    );
 }
 
 /// Envelope decryption of arbitrary bytes with a fixed recipient (RSA key, cert from the
@@ -105,6 +113,26 @@ pub fn decrypt(data: &[u8]) {
     let recipient = smime_cms::Recipient::new(&bob.cert, &bob.key);
     let _ = smime_cms::decrypt(data, &recipient, &provider, &smime_cms::Limits::default());
     let _ = smime::decrypt_mail(data, &bob.cert, &bob.key, &provider);
+    // The streamed forms: whatever the whole-buffer decryption released, they release too.
+    let mut streamed = Vec::new();
+    let result = smime_cms::decrypt_stream(
+        data,
+        &recipient,
+        &provider,
+        &smime_cms::Limits::default(),
+        &mut streamed,
+    );
+    if let (Ok(_), Ok(whole)) = (
+        &result,
+        smime_cms::decrypt(data, &recipient, &provider, &smime_cms::Limits::default()),
+    ) {
+        assert_eq!(
+            streamed,
+            whole.content(),
+            "streamed and whole decryption differ"
+        );
+    }
+    let _ = smime::decrypt_mail_stream(data, std::io::sink(), &bob.cert, &bob.key, &provider);
 }
 
 /// Private keys and certificates from arbitrary bytes.
@@ -125,6 +153,60 @@ pub fn mime(data: &[u8]) {
             smime_mime::canonicalize(&canonical).expect("canonical form re-reads");
         }
         let _ = smime_mime::prepend_outer_headers(&split.outer_headers, data);
+    }
+    mime_stream(data);
+}
+
+/// The streaming forms of the MIME steps agree with the whole-buffer ones where both succeed.
+fn mime_stream(data: &[u8]) {
+    use smime_mime::stream::{EntityKind, Pkcs7Body, read_head, read_multipart_signed_received};
+    use std::io::Read;
+    let limits = smime_mime::Limits::default();
+    let mut input = data;
+    let Ok(head) = read_head(&mut input, &limits) else {
+        return;
+    };
+    let body = input;
+    let mut canonical = Vec::new();
+    if smime_mime::stream::canonicalize_entity(&head.entity_headers, body, &mut canonical, &limits)
+        .is_ok()
+        && let Ok(split) = smime_mime::split_mail(data)
+        && let Ok(whole) = smime_mime::canonicalize(&split.entity)
+    {
+        assert_eq!(
+            canonical, whole,
+            "streamed and whole canonical forms differ"
+        );
+    }
+    match &head.kind {
+        EntityKind::MultipartSigned { .. } => {
+            let (mut signed, mut received) = (Vec::new(), Vec::new());
+            let streamed =
+                read_multipart_signed_received(&head, body, &mut signed, &mut received, &limits);
+            if let (
+                Ok(parts),
+                Ok(smime_mime::Layer::MultipartSigned {
+                    signed_content,
+                    received_content,
+                    signature_der,
+                    ..
+                }),
+            ) = (streamed, smime_mime::parse_layer(data, &limits))
+            {
+                assert_eq!(signed, signed_content);
+                assert_eq!(received, received_content);
+                assert_eq!(parts.signature_der, signature_der);
+            }
+        }
+        EntityKind::Pkcs7Mime {
+            transfer_encoding, ..
+        } => {
+            if let Ok(mut reader) = Pkcs7Body::new(body, transfer_encoding.as_deref()) {
+                let mut der = Vec::new();
+                let _ = reader.read_to_end(&mut der);
+            }
+        }
+        _ => {}
     }
 }
 
