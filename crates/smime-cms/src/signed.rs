@@ -806,8 +806,8 @@ pub fn verify_signed_data(
     detached_content: Option<&[u8]>,
     options: &VerifyOptions<'_>,
 ) -> Result<SignedDataReport, Error> {
-    let parsed = parse_signed_data(input, &options.limits)?;
-    let content = match (parsed.econtent, detached_content) {
+    let mut parsed = parse_signed_data(input, &options.limits)?;
+    let content = match (parsed.econtent.take(), detached_content) {
         (Some(_), Some(_)) => return Err(Error::UnexpectedDetachedContent),
         (None, None) if !parsed.signer_infos.is_empty() => return Err(Error::MissingContent),
         (None, None) => Vec::new(),
@@ -815,7 +815,23 @@ pub fn verify_signed_data(
         (None, Some(c)) => c.to_vec(),
     };
     let mut digests = ContentDigests::new(options.provider, &content);
-    let signers = parsed
+    let signers = verify_signers(&parsed, options, &mut digests);
+    Ok(SignedDataReport {
+        content_type: parsed.content_type,
+        content,
+        certificates: parsed.certificates,
+        crls: parsed.crls,
+        signers,
+    })
+}
+
+/// Checks every signer of `parsed` against the content's `digests`.
+fn verify_signers(
+    parsed: &ParsedSignedData,
+    options: &VerifyOptions<'_>,
+    digests: &mut ContentDigests<'_>,
+) -> Vec<SignerReport> {
+    parsed
         .signer_infos
         .iter()
         .map(|(info, attrs_raw)| {
@@ -825,17 +841,10 @@ pub fn verify_signed_data(
                 parsed.content_type,
                 &parsed.certificates,
                 options,
-                &mut digests,
+                digests,
             )
         })
-        .collect();
-    Ok(SignedDataReport {
-        content_type: parsed.content_type,
-        content,
-        certificates: parsed.certificates,
-        crls: parsed.crls,
-        signers,
-    })
+        .collect()
 }
 
 fn signer_id(sid: &SignerIdentifier) -> SignerId {
@@ -854,7 +863,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn verify_signer(
+fn verify_signer(
     info: &SignerInfo,
     attrs_raw: Option<&[u8]>,
     content_type: ObjectIdentifier,

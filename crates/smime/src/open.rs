@@ -604,22 +604,7 @@ pub fn verify_mail(
         ),
         Input::Mime(_) => return Err(Error::NotSmime { expected: "signed" }),
     };
-    let from = outer.as_deref().and_then(from_address);
-    // The certificates and CRLs the message carries (CRLs that do not parse are ignored:
-    // revocation then falls back to the CRLs given or fetched).
-    let carried = Carried {
-        certificates: report.certificates(),
-        crls: report
-            .crls()
-            .iter()
-            .filter_map(|der| Crl::from_der(der).ok())
-            .collect(),
-    };
-    let signers = report
-        .signers()
-        .iter()
-        .map(|s| summarise(s, &carried, from.as_deref(), options, provider))
-        .collect();
+    let signers = summarise_all(&report, outer.as_deref(), options, provider);
     let content = received.unwrap_or_else(|| report.into_content());
     let content_len = content.len();
     let output = match outer {
@@ -645,13 +630,38 @@ fn signed_data(
     Ok(smime_cms::verify_signed_data(der, detached, options)?)
 }
 
-/// What a message carries for validating its signers.
-pub(crate) struct Carried<'r> {
-    pub(crate) certificates: &'r [Certificate],
-    pub(crate) crls: Vec<Crl>,
+/// One summary per signer of `report`, the message's outer header fields being `outer`.
+pub(crate) fn summarise_all(
+    report: &smime_cms::SignedDataReport,
+    outer: Option<&[u8]>,
+    options: &VerifyOptions<'_>,
+    provider: &CryptoProvider,
+) -> Vec<SignerSummary> {
+    let from = outer.and_then(from_address);
+    // The certificates and CRLs the message carries (CRLs that do not parse are ignored:
+    // revocation then falls back to the CRLs given or fetched).
+    let carried = Carried {
+        certificates: report.certificates(),
+        crls: report
+            .crls()
+            .iter()
+            .filter_map(|der| Crl::from_der(der).ok())
+            .collect(),
+    };
+    report
+        .signers()
+        .iter()
+        .map(|s| summarise(s, &carried, from.as_deref(), options, provider))
+        .collect()
 }
 
-pub(crate) fn summarise(
+/// What a message carries for validating its signers.
+struct Carried<'r> {
+    certificates: &'r [Certificate],
+    crls: Vec<Crl>,
+}
+
+fn summarise(
     signer: &SignerReport,
     carried: &Carried<'_>,
     from: Option<&str>,
@@ -832,7 +842,7 @@ fn directly_trusted(
 
 /// The address of the mail's From header (the first mailbox: inside `<>`, or the bare
 /// address), from the raw outer headers.
-pub(crate) fn from_address(headers: &[u8]) -> Option<String> {
+fn from_address(headers: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(headers);
     let mut value: Option<String> = None;
     for line in text.split('\n') {

@@ -30,12 +30,11 @@ use smime_mime::stream::{
     EntityKind, Head, MultipartSignedWriter, Pkcs7Body, Pkcs7MimeWriter, canonicalize_entity,
     read_head, read_multipart_signed_received,
 };
-use smime_pkix::crl::Crl;
 use x509_cert::Certificate;
 
 use crate::Error;
 use crate::certs::{check_signer, subject};
-use crate::open::{Carried, SignerSummary, VerifyOptions, from_address, summarise};
+use crate::open::{SignerSummary, VerifyOptions, summarise_all};
 use crate::protect::{
     EncryptOptions, HeaderProtection, SignOptions, check_recipients, signer_problem,
 };
@@ -571,19 +570,6 @@ pub fn verify_mail_stream<R: BufRead, W: Write>(
             (report, Some(outer))
         }
     };
-    let from = outer.as_deref().and_then(from_address);
-    let carried = Carried {
-        certificates: report.certificates(),
-        crls: report
-            .crls()
-            .iter()
-            .filter_map(|der| Crl::from_der(der).ok())
-            .collect(),
-    };
-    let signers = report
-        .signers()
-        .iter()
-        .map(|s| summarise(s, &carried, from.as_deref(), options, provider))
-        .collect();
+    let signers = summarise_all(&report, outer.as_deref(), options, provider);
     Ok(StreamVerifyReport { signers })
 }

@@ -10,7 +10,7 @@ use spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 
 use super::{
     ContentDigests, SignedDataBuilder, SignedDataReport, VerifyOptions, WithSigners,
-    certificate_set, parse_signed_data, verify_signer,
+    certificate_set, parse_signed_data, verify_signers,
 };
 use crate::asn1::oid;
 use crate::content::write_content_info;
@@ -296,20 +296,7 @@ fn report(
     options: &VerifyOptions<'_>,
 ) -> SignedDataReport {
     let mut digests = ContentDigests::precomputed(options.provider, digests);
-    let signers = parsed
-        .signer_infos
-        .iter()
-        .map(|(info, attrs_raw)| {
-            verify_signer(
-                info,
-                attrs_raw.as_deref(),
-                parsed.content_type,
-                &parsed.certificates,
-                options,
-                &mut digests,
-            )
-        })
-        .collect();
+    let signers = verify_signers(&parsed, options, &mut digests);
     SignedDataReport {
         content_type: parsed.content_type,
         content: Vec::new(),
