@@ -11,7 +11,7 @@ use spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 use super::build::{EnvelopeBuilder, Ready};
 use super::decrypt::{ContentParams, KeyManagement, Recipient, split_set, unlock};
 use crate::asn1::oid;
-use crate::stream::{CHUNK, EOC, Out, Source, Spill, definite, indefinite, read_block};
+use crate::stream::{CHUNK, EOC, Out, Source, Spill, definite, indefinite, pump};
 use crate::{Error, Limits, ber};
 
 impl EnvelopeBuilder<'_, Ready> {
@@ -34,14 +34,7 @@ impl EnvelopeBuilder<'_, Ready> {
         output: W,
     ) -> Result<u64, Error> {
         let mut writer = self.encrypt_writer(output)?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = read_block(&mut content, &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            writer.push(buf.get(..n).unwrap_or(&[]))?;
-        }
+        pump(&mut content, &mut |block| writer.push(block))?;
         let total = writer.total;
         writer.finish()?;
         Ok(total)
@@ -236,14 +229,6 @@ fn structure_limit(limits: &Limits) -> usize {
     limits.max_size.min(16 * 1024 * 1024)
 }
 
-fn expect_tag(header: &crate::stream::Header, tag: u8, what: &str) -> Result<(), Error> {
-    if header.tag == [tag] {
-        Ok(())
-    } else {
-        Err(Error::Malformed(format!("{what}: unexpected tag")))
-    }
-}
-
 fn decode_element<'a, T: Decode<'a>>(der: &'a [u8], what: &str) -> Result<T, Error> {
     T::from_der(der).map_err(|e| Error::malformed(what, e))
 }
@@ -282,7 +267,7 @@ pub fn decrypt_stream<R: Read, W: Write>(
     let structure = structure_limit(limits);
 
     let ci = src.header()?;
-    expect_tag(&ci, 0x30, "ContentInfo")?;
+    ci.expect(0x30, "ContentInfo")?;
     let ci_end = src.end_of(&ci);
     let ct = src.tagged(0x06, 64, "content type")?;
     let content_type: ObjectIdentifier = decode_element(&ct, "content type")?;
@@ -302,10 +287,10 @@ pub fn decrypt_stream<R: Read, W: Write>(
         other => return Err(Error::UnsupportedContentType(other)),
     };
     let explicit = src.header()?;
-    expect_tag(&explicit, 0xa0, "ContentInfo content")?;
+    explicit.expect(0xa0, "ContentInfo content")?;
     let explicit_end = src.end_of(&explicit);
     let seq = src.header()?;
-    expect_tag(&seq, 0x30, "EnvelopedData")?;
+    seq.expect(0x30, "EnvelopedData")?;
     let seq_end = src.end_of(&seq);
     src.tagged(0x02, 16, "version")?;
     let mut next = src.header()?;
@@ -314,14 +299,14 @@ pub fn decrypt_stream<R: Read, W: Write>(
         src.rest_of(&next, structure, "originatorInfo size")?;
         next = src.header()?;
     }
-    expect_tag(&next, 0x31, "RecipientInfos")?;
+    next.expect(0x31, "RecipientInfos")?;
     let infos_ber = src.rest_of(&next, structure, "RecipientInfos size")?;
     let infos_der = ber::normalize(&infos_ber, limits)?;
     let infos_value = der::asn1::AnyRef::from_der(&infos_der)?.value();
     let recipient_infos = split_set(infos_value, limits)?;
 
     let eci = src.header()?;
-    expect_tag(&eci, 0x30, "EncryptedContentInfo")?;
+    eci.expect(0x30, "EncryptedContentInfo")?;
     let eci_end = src.end_of(&eci);
     let ct = src.tagged(0x06, 64, "content type")?;
     let inner_type: ObjectIdentifier = decode_element(&ct, "content type")?;
@@ -370,12 +355,12 @@ pub fn decrypt_stream<R: Read, W: Write>(
             aad = attrs;
             next = src.header()?;
         }
-        expect_tag(&next, 0x04, "mac")?;
+        next.expect(0x04, "mac")?;
         let mac_ber = src.rest_of(&next, 64, "mac size")?;
         let mac: OctetString = decode_element(&mac_ber, "mac")?;
         if src.more(seq_end)? {
             let unauth = src.header()?;
-            expect_tag(&unauth, 0xa2, "unauthAttrs")?;
+            unauth.expect(0xa2, "unauthAttrs")?;
             src.rest_of(&unauth, structure, "unauthAttrs size")?;
         }
         src.close(seq_end, "AuthEnvelopedData")?;
@@ -440,7 +425,7 @@ pub fn decrypt_stream<R: Read, W: Write>(
         src.close(eci_end, "EncryptedContentInfo")?;
         if src.more(seq_end)? {
             let unprotected = src.header()?;
-            expect_tag(&unprotected, 0xa1, "unprotectedAttrs")?;
+            unprotected.expect(0xa1, "unprotectedAttrs")?;
             src.rest_of(&unprotected, structure, "unprotectedAttrs size")?;
         }
         src.close(seq_end, "EnvelopedData")?;

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::asn1::oid;
 use crate::content::write_content_info;
-use crate::stream::{CHUNK, EOC, Out, Source, definite, indefinite, read_block};
+use crate::stream::{CHUNK, EOC, Out, Source, definite, indefinite, pump};
 use crate::{Error, ber};
 
 /// The most digest algorithms a streamed verification computes at once.
@@ -135,14 +135,7 @@ impl<'a> SignedDataBuilder<'a, WithSigners> {
     /// As [`sign`](Self::sign); [`Error::Io`] when reading `content` or writing `output` fails.
     pub fn sign_stream<R: Read, W: Write>(self, mut content: R, output: W) -> Result<u64, Error> {
         let mut writer = self.sign_writer(output)?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = read_block(&mut content, &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            writer.push(buf.get(..n).unwrap_or(&[]))?;
-        }
+        pump(&mut content, &mut |block| writer.push(block))?;
         let total = writer.hasher.len();
         writer.finish()?;
         Ok(total)
@@ -306,14 +299,6 @@ fn report(
     }
 }
 
-fn expect_tag(header: &crate::stream::Header, tag: u8, what: &str) -> Result<(), Error> {
-    if header.tag == [tag] {
-        Ok(())
-    } else {
-        Err(Error::Malformed(format!("{what}: unexpected tag")))
-    }
-}
-
 /// Verifies a `SignedData` that encapsulates its content (BER or DER `ContentInfo`, as in
 /// `application/pkcs7-mime; smime-type=signed-data`) read from `input`, and writes the
 /// content to `output` as it passes, hashing it with the digest algorithms the message
@@ -340,7 +325,7 @@ pub fn verify_stream<R: Read, W: Write>(
     let mut out = Out::new(output);
 
     let ci = src.header()?;
-    expect_tag(&ci, 0x30, "ContentInfo")?;
+    ci.expect(0x30, "ContentInfo")?;
     let ci_end = src.end_of(&ci);
     let ct = src.tagged(0x06, 64, "content type")?;
     let content_type =
@@ -352,10 +337,10 @@ pub fn verify_stream<R: Read, W: Write>(
         });
     }
     let explicit = src.header()?;
-    expect_tag(&explicit, 0xa0, "ContentInfo content")?;
+    explicit.expect(0xa0, "ContentInfo content")?;
     let explicit_end = src.end_of(&explicit);
     let seq = src.header()?;
-    expect_tag(&seq, 0x30, "SignedData")?;
+    seq.expect(0x30, "SignedData")?;
     let seq_end = src.end_of(&seq);
 
     // version, digestAlgorithms
@@ -389,13 +374,13 @@ pub fn verify_stream<R: Read, W: Write>(
 
     // encapContentInfo: the content streams through the hasher to the output.
     let encap = src.header()?;
-    expect_tag(&encap, 0x30, "EncapsulatedContentInfo")?;
+    encap.expect(0x30, "EncapsulatedContentInfo")?;
     let encap_end = src.end_of(&encap);
     let ect = src.tagged(0x06, 64, "eContentType")?;
     let mut has_content = false;
     if src.more(encap_end)? {
         let explicit = src.header()?;
-        expect_tag(&explicit, 0xa0, "eContent")?;
+        explicit.expect(0xa0, "eContent")?;
         let explicit_end = src.end_of(&explicit);
         let octets = src.header()?;
         if octets.tag != [0x04] && octets.tag != [0x24] {

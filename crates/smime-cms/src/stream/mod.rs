@@ -7,7 +7,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::Error;
 
-pub(crate) use source::{CHUNK, End, Header, Source};
+pub(crate) use source::{CHUNK, End, Source};
 
 /// The end-of-contents octets of an indefinite-length element.
 pub(crate) const EOC: [u8; 2] = [0, 0];
@@ -103,6 +103,21 @@ pub(crate) fn read_block(input: &mut impl Read, buf: &mut [u8]) -> Result<usize,
     Ok(filled)
 }
 
+/// Hands what `input` yields to `f` in blocks of at most [`CHUNK`] bytes, until it ends.
+pub(crate) fn pump(
+    input: &mut impl Read,
+    f: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = read_block(input, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        f(buf.get(..n).unwrap_or(&[]))?;
+    }
+}
+
 /// Ciphertext kept for the second pass of an authenticated decryption: in memory up to
 /// [`Spill::MEMORY`], then in an anonymous temporary file (unlinked when created, so no other
 /// process finds it by name; it holds ciphertext only, never plaintext).
@@ -151,14 +166,7 @@ impl Spill {
             Self::File(file) => {
                 file.seek(SeekFrom::Start(0))
                     .map_err(|e| Error::input(&e))?;
-                let mut buf = vec![0u8; CHUNK];
-                loop {
-                    let n = read_block(file, &mut buf)?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    f(buf.get(..n).unwrap_or(&[]))?;
-                }
+                pump(file, f)
             }
         }
     }

@@ -25,6 +25,15 @@ impl Header {
         self.tag.first().copied().unwrap_or(0)
     }
 
+    /// Requires the one-octet tag `tag`; another is [`Error::Malformed`] naming `what`.
+    pub fn expect(&self, tag: u8, what: &str) -> Result<(), Error> {
+        if self.tag == [tag] {
+            Ok(())
+        } else {
+            Err(Error::Malformed(format!("{what}: unexpected tag")))
+        }
+    }
+
     /// Whether the element is constructed.
     pub fn constructed(&self) -> bool {
         self.first() & 0x20 != 0
@@ -240,9 +249,7 @@ impl<R: Read> Source<R> {
     /// bytes; another tag is [`Error::Malformed`] naming `what`.
     pub fn tagged(&mut self, tag: u8, limit: usize, what: &'static str) -> Result<Vec<u8>, Error> {
         let header = self.header()?;
-        if header.tag != [tag] {
-            return Err(Error::Malformed(format!("{what}: unexpected tag")));
-        }
+        header.expect(tag, what)?;
         self.rest_of(&header, limit, what)
     }
 
